@@ -1,0 +1,58 @@
+using System.Diagnostics.Metrics;
+
+namespace Campaign.Outbox;
+
+/// <summary>
+/// The outbox's OpenTelemetry instruments, on the meter <see cref="MeterName"/>. The backlog gauges read the
+/// figures the relay refreshes in the background, so a scrape never queries the database.
+/// </summary>
+public sealed class OutboxMetrics
+{
+    public const string MeterName = "Campaign.Outbox";
+
+    readonly Counter<long> _delivered;
+    readonly Counter<long> _failures;
+    readonly Counter<long> _unsaved;
+    readonly Histogram<double> _lag;
+    readonly Dictionary<string, OutboxBacklog> _backlogs = [];
+
+    public OutboxMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        _delivered = meter.CreateCounter<long>("campaign.outbox.delivered", "{message}", "Messages the broker confirmed");
+        _failures = meter.CreateCounter<long>("campaign.outbox.delivery_failures", "{message}", "Failed sends, by reason (message or broker)");
+        _unsaved = meter.CreateCounter<long>("campaign.outbox.unsaved", "{message}", "Messages published into the outbox but never saved");
+        _lag = meter.CreateHistogram<double>("campaign.outbox.delivery_lag", "ms", "From the unit of work's commit to the broker's confirm",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000] });
+        meter.CreateObservableGauge("campaign.outbox.pending", () => Observe(b => b.Pending), "{message}", "Messages waiting for the relay");
+        meter.CreateObservableGauge("campaign.outbox.oldest_pending_age", () => Observe(b => b.OldestAge.TotalSeconds), "s",
+            "Age of the oldest waiting unit of work");
+        meter.CreateObservableGauge("campaign.outbox.parked", () => Observe(b => b.Parked), "{outbox}", "Units of work parked after repeated failures");
+    }
+
+    internal void Delivered(string dbContext, int count) => _delivered.Add(count, new KeyValuePair<string, object?>("db.context", dbContext));
+
+    internal void Lag(string dbContext, TimeSpan lag) => _lag.Record(lag.TotalMilliseconds, new KeyValuePair<string, object?>("db.context", dbContext));
+
+    internal void Failed(string dbContext, string reason) =>
+        _failures.Add(1, new KeyValuePair<string, object?>("db.context", dbContext), new KeyValuePair<string, object?>("reason", reason));
+
+    internal void Unsaved(int count) => _unsaved.Add(count);
+
+    internal void Report(string dbContext, OutboxBacklog backlog)
+    {
+        lock (_backlogs)
+            _backlogs[dbContext] = backlog;
+    }
+
+    IEnumerable<Measurement<T>> Observe<T>(Func<OutboxBacklog, T> value)
+        where T : struct
+    {
+        lock (_backlogs)
+            return [.. _backlogs.Select(b => new Measurement<T>(value(b.Value), new KeyValuePair<string, object?>("db.context", b.Key)))];
+    }
+}
+
+/// <summary>A snapshot of what waits in one outbox.</summary>
+public sealed record OutboxBacklog(long Pending, TimeSpan OldestAge, long Parked, DateTimeOffset MeasuredAt);

@@ -1,0 +1,81 @@
+using Campaign.Outbox.BusOutbox;
+using Campaign.Outbox.Configuration;
+using Campaign.Outbox.Inbox;
+using Campaign.Outbox.Relay;
+using MassTransit;
+using MassTransit.Configuration;
+using MassTransit.DependencyInjection;
+using MassTransit.Middleware;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Campaign.Outbox;
+
+/// <summary>Registration in MassTransit's idiom: <c>AddEntityFrameworkOutbox</c> on the bus, <c>UseEntityFrameworkOutbox</c> on endpoints.</summary>
+public static class OutboxRegistrationExtensions
+{
+    /// <summary>
+    /// Adds the outbox and inbox stored in <typeparamref name="TDbContext"/> (PostgreSQL). Call <c>UseBusOutbox()</c>
+    /// inside <paramref name="configure"/> to make scoped publish/send write to the DbContext and start the relay.
+    /// </summary>
+    public static void AddEntityFrameworkOutbox<TDbContext>(this IBusRegistrationConfigurator configurator,
+        Action<IEntityFrameworkOutboxConfigurator>? configure = null)
+        where TDbContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(configurator);
+        var options = new EntityFrameworkOutboxOptions<TDbContext>();
+        var outbox = new OutboxConfigurator(options);
+        configure?.Invoke(outbox);
+        outbox.Validate();
+
+        configurator.TryAddSingleton(options);
+        configurator.TryAddSingleton(TimeProvider.System);
+        configurator.AddMetrics();
+        configurator.TryAddSingleton<OutboxMetrics>();
+        configurator.TryAddSingleton<OutboxSignal<TDbContext>>();
+        configurator.TryAddSingleton<OutboxBacklogReader<TDbContext>>();
+        configurator.TryAddSingleton<ParkedOutboxes<TDbContext>>();
+        configurator.TryAddScoped<IOutboxContextFactory<TDbContext>, InboxContextFactory<TDbContext>>();
+
+        if (options.InboxCleanupEnabled)
+        {
+            configurator.TryAddSingleton<InboxCleanupService<TDbContext>>();
+            configurator.AddHostedService(sp => sp.GetRequiredService<InboxCleanupService<TDbContext>>());
+        }
+
+        if (!options.BusOutboxEnabled)
+            return;
+
+        configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, OutboxScopedBusContextProvider<IBus, TDbContext>>();
+        configurator.AddHealthChecks().AddCheck<OutboxHealthCheck<TDbContext>>($"outbox-{typeof(TDbContext).Name}", tags: ["ready", "outbox"]);
+        if (options.DeliveryServiceEnabled)
+        {
+            configurator.TryAddSingleton<OutboxRelay<TDbContext>>();
+            configurator.AddHostedService(sp => sp.GetRequiredService<OutboxRelay<TDbContext>>());
+        }
+    }
+
+    /// <summary>
+    /// Runs this endpoint's consumers and sagas behind the inbox stored in <typeparamref name="TDbContext"/>: their writes, the
+    /// inbox row and what they publish commit together, a redelivered message is not consumed twice, and the broker message is
+    /// acknowledged only after what the consumer published has been delivered.
+    /// </summary>
+    public static void UseEntityFrameworkOutbox<TDbContext>(this IReceiveEndpointConfigurator configurator, IRegistrationContext context,
+        Action<IOutboxOptionsConfigurator>? configure = null)
+        where TDbContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(configurator);
+        ArgumentNullException.ThrowIfNull(context);
+
+        // Deliver everything a consumer published in one pass (MassTransit's default sends one message per transaction).
+        var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(configurator, context)
+        {
+            MessageDeliveryLimit = 100,
+            MessageDeliveryTimeout = TimeSpan.FromSeconds(30),
+        };
+        configure?.Invoke(observer);
+        configurator.ConnectConsumerConfigurationObserver(observer);
+        configurator.ConnectSagaConfigurationObserver(observer);
+    }
+}

@@ -1,0 +1,27 @@
+namespace Campaign.Outbox;
+
+/// <summary>
+/// One row per unit of work of the bus outbox (a SaveChanges that stored messages). The relay claims these rows.
+/// The first six columns are MassTransit's; the delivery bookkeeping after them is ours, nullable or defaulted,
+/// so MassTransit's own package can still read and write the table.
+/// </summary>
+public class OutboxState
+{
+    public Guid OutboxId { get; set; }
+    public Guid LockId { get; set; }
+    public byte[]? RowVersion { get; set; }
+    public DateTime Created { get; set; }
+    public DateTime? Delivered { get; set; }
+    public long? LastSequenceNumber { get; set; }
+
+    /// <summary>Failed delivery attempts that were the message's fault (a broker outage does not count).</summary>
+    public int DeliveryAttempts { get; set; }
+
+    /// <summary>Not claimed again before this time: back-off after a failed attempt.</summary>
+    public DateTime? NextAttemptAt { get; set; }
+
+    public string? LastError { get; set; }
+
+    /// <summary>Set when the outbox was parked after too many attempts; the relay skips it until it is released.</summary>
+    public DateTime? Parked { get; set; }
+}
