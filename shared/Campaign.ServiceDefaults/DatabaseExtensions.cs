@@ -1,0 +1,83 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Campaign.ServiceDefaults;
+
+public static class DatabaseExtensions
+{
+    /// <summary>
+    /// The service's own PostgreSQL database, from <c>ConnectionStrings:{connectionName}</c>: the DbContext, a readiness
+    /// check, and (when <c>Database:ApplyMigrations</c> is true) its EF migrations applied at start, waiting for the
+    /// database if it is not up yet.
+    /// </summary>
+    public static IHostApplicationBuilder AddServiceDatabase<TDbContext>(this IHostApplicationBuilder builder, string connectionName)
+        where TDbContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var key = $"ConnectionStrings:{connectionName}";
+        builder.Services.Configure<RequiredSettings>(s => s.Keys.Add(key));
+
+        // Read when the DbContext is built, so test hosts can supply the setting late.
+        builder.Services.AddDbContext<TDbContext>((services, options) => options.UseNpgsql(
+            services.GetRequiredService<IConfiguration>()[key] ?? throw new InvalidOperationException($"Missing required setting '{key}'.")));
+
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TDbContext>>($"database-{connectionName}", tags: ["ready"]);
+        builder.Services.AddHostedService<DatabaseMigrator<TDbContext>>();
+        return builder;
+    }
+}
+
+sealed class DatabaseHealthCheck<TDbContext>(TDbContext dbContext) : IHealthCheck
+    where TDbContext : DbContext
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        await dbContext.Database.CanConnectAsync(cancellationToken)
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy("The database does not accept connections.");
+}
+
+/// <summary>Applies migrations at start when asked to; a database that is down is waited for, not crashed on.</summary>
+sealed partial class DatabaseMigrator<TDbContext>(IServiceScopeFactory scopeFactory, IConfiguration configuration, ILogger<DatabaseMigrator<TDbContext>> logger)
+    : IHostedService
+    where TDbContext : DbContext
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!configuration.GetValue<bool>("Database:ApplyMigrations"))
+            return;
+
+        var delay = TimeSpan.FromMilliseconds(500);
+        while (true)
+        {
+            try
+            {
+                await using var scope = scopeFactory.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<TDbContext>().Database.MigrateAsync(cancellationToken);
+                return;
+            }
+            catch (Exception exception) when (IsUnreachable(exception) && !cancellationToken.IsCancellationRequested)
+            {
+                LogWaiting(logger, typeof(TDbContext).Name, delay.TotalSeconds, exception.Message);
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 10));
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Connection failures and a server that is starting or shutting down; not bad credentials or bad SQL.</summary>
+    static bool IsUnreachable(Exception exception) => exception switch
+    {
+        Npgsql.PostgresException pg => pg.SqlState is "57P03" or "57P01" or "08006" or "08001",
+        Npgsql.NpgsqlException npgsql => npgsql.InnerException is System.Net.Sockets.SocketException or IOException or TimeoutException,
+        _ => exception.InnerException is not null && IsUnreachable(exception.InnerException),
+    };
+
+    [LoggerMessage(LogLevel.Warning, "Database of {DbContext} is not reachable yet; retrying migrations in {DelaySeconds} s ({Reason}).")]
+    static partial void LogWaiting(ILogger logger, string dbContext, double delaySeconds, string reason);
+}

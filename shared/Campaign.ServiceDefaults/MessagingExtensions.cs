@@ -1,0 +1,82 @@
+using Campaign.Outbox;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Campaign.ServiceDefaults;
+
+public static class MessagingExtensions
+{
+    const string RabbitMqKey = "ConnectionStrings:RabbitMq";
+
+    /// <summary>
+    /// MassTransit over RabbitMQ (<c>ConnectionStrings:RabbitMq</c>, an amqp:// URI), with the service's outbox and inbox
+    /// stored in <typeparamref name="TDbContext"/>. <paramref name="configure"/> adds the service's consumers.
+    /// </summary>
+    public static IHostApplicationBuilder AddServiceMessaging<TDbContext>(this IHostApplicationBuilder builder,
+        Action<IBusRegistrationConfigurator> configure)
+        where TDbContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure<RequiredSettings>(s => s.Keys.Add(RabbitMqKey));
+
+        builder.Services.AddMassTransit(bus =>
+        {
+            configure(bus);
+            bus.AddServiceOutbox<TDbContext>();
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                var address = context.GetRequiredService<IConfiguration>()[RabbitMqKey]
+                    ?? throw new InvalidOperationException($"Missing required setting '{RabbitMqKey}'.");
+                rabbit.UseBrokerAddress(address);
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// The bus settings every service shares, whatever the transport (tests call it inside AddMassTransitTestHarness):
+    /// kebab-case queue names, the bus outbox in <typeparamref name="TDbContext"/>, and on every endpoint a short retry
+    /// followed by the inbox. A message that still fails goes to the queue's <c>_error</c> queue, not round in a loop.
+    /// </summary>
+    public static IBusRegistrationConfigurator AddServiceOutbox<TDbContext>(this IBusRegistrationConfigurator bus)
+        where TDbContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(bus);
+        bus.SetKebabCaseEndpointNameFormatter();
+        bus.AddEntityFrameworkOutbox<TDbContext>(outbox =>
+        {
+            outbox.UsePostgres();
+            outbox.UseBusOutbox();
+        });
+        bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
+        {
+            endpoint.UseMessageRetry(retry => retry.Intervals(100, 500, 1000, 2000));
+            endpoint.UseEntityFrameworkOutbox<TDbContext>(context);
+        });
+        return bus;
+    }
+
+    static void UseBrokerAddress(this IRabbitMqBusFactoryConfigurator rabbit, string address)
+    {
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
+            throw new InvalidOperationException($"Setting '{RabbitMqKey}' must be an amqp:// or amqps:// URI.");
+
+        var credentials = uri.UserInfo.Split(':', 2);
+        var virtualHost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        rabbit.Host(uri.Host, (ushort)(uri.IsDefaultPort ? (uri.Scheme == "amqps" ? 5671 : 5672) : uri.Port),
+            virtualHost.Length == 0 ? "/" : virtualHost, host =>
+            {
+                if (credentials[0].Length > 0)
+                    host.Username(Uri.UnescapeDataString(credentials[0]));
+                if (credentials.Length > 1)
+                    host.Password(Uri.UnescapeDataString(credentials[1]));
+                if (uri.Scheme == "amqps")
+                    host.UseSsl(ssl => ssl.ServerName = uri.Host);
+            });
+    }
+}
