@@ -24,6 +24,16 @@ public static class OutboxRegistrationExtensions
         where TDbContext : DbContext
     {
         ArgumentNullException.ThrowIfNull(configurator);
+
+        // Called again (typically inside AddMassTransitTestHarness, which removes MassTransit's scoped registrations):
+        // keep the first configuration and only restore the bus outbox's scoped endpoints.
+        var existing = configurator.FirstOrDefault(d => d.ServiceType == typeof(EntityFrameworkOutboxOptions<TDbContext>))?.ImplementationInstance;
+        if (existing is EntityFrameworkOutboxOptions<TDbContext> { BusOutboxEnabled: true })
+        {
+            configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, OutboxScopedBusContextProvider<IBus, TDbContext>>();
+            return;
+        }
+
         var options = new EntityFrameworkOutboxOptions<TDbContext>();
         var outbox = new OutboxConfigurator(options);
         configure?.Invoke(outbox);

@@ -21,8 +21,6 @@ public static class MessagingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.Configure<RequiredSettings>(s => s.Keys.Add(RabbitMqKey));
-
         builder.Services.AddMassTransit(bus =>
         {
             configure(bus);
@@ -39,7 +37,8 @@ public static class MessagingExtensions
     }
 
     /// <summary>
-    /// The bus settings every service shares, whatever the transport (tests call it inside AddMassTransitTestHarness):
+    /// The bus settings every service shares, whatever the transport. A test host calls it again inside
+    /// <c>AddMassTransitTestHarness</c> to keep the bus outbox on the in-memory harness:
     /// kebab-case queue names, the bus outbox in <typeparamref name="TDbContext"/>, and on every endpoint a short retry
     /// followed by the inbox. A message that still fails goes to the queue's <c>_error</c> queue, not round in a loop.
     /// </summary>
@@ -47,6 +46,15 @@ public static class MessagingExtensions
         where TDbContext : DbContext
     {
         ArgumentNullException.ThrowIfNull(bus);
+
+        // Called again inside AddMassTransitTestHarness: restore the bus outbox, keep the endpoint filters added once.
+        if (bus.Any(d => d.ServiceType == typeof(ServiceOutboxMarker<TDbContext>)))
+        {
+            bus.AddEntityFrameworkOutbox<TDbContext>();
+            return bus;
+        }
+
+        bus.AddSingleton<ServiceOutboxMarker<TDbContext>>();
         bus.SetKebabCaseEndpointNameFormatter();
         bus.AddEntityFrameworkOutbox<TDbContext>(outbox =>
         {
@@ -60,6 +68,8 @@ public static class MessagingExtensions
         });
         return bus;
     }
+
+    sealed class ServiceOutboxMarker<TDbContext>;
 
     static void UseBrokerAddress(this IRabbitMqBusFactoryConfigurator rabbit, string address)
     {
