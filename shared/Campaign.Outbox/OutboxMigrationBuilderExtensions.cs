@@ -17,18 +17,24 @@ public static class OutboxMigrationBuilderExtensions
         string channel = DefaultChannel)
     {
         ArgumentNullException.ThrowIfNull(migrationBuilder);
+        migrationBuilder.Sql(NotifyTriggerSql(schema, channel));
+        return migrationBuilder;
+    }
+
+    /// <summary>The SQL that creates (or replaces) the trigger, for databases not managed by EF migrations.</summary>
+    public static string NotifyTriggerSql(string? schema = null, string channel = DefaultChannel)
+    {
         var table = Qualify(schema, nameof(OutboxState));
         var function = Qualify(schema, "outbox_state_notify");
-        migrationBuilder.Sql($"""
+        return $"""
             CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                PERFORM pg_notify('{channel}', '');
+                PERFORM pg_notify('{channel.Replace("'", "''", StringComparison.Ordinal)}', '');
                 RETURN NULL;
             END $$;
             CREATE OR REPLACE TRIGGER outbox_state_notify AFTER INSERT ON {table}
                 FOR EACH STATEMENT EXECUTE FUNCTION {function}();
-            """);
-        return migrationBuilder;
+            """;
     }
 
     /// <summary>Reverses <see cref="AddOutboxNotifyTrigger"/> (for a migration's Down).</summary>
