@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Builds the solution and runs every test against real PostgreSQL, RabbitMQ and SMTP servers started by
+# deploy/local/infra (left running afterwards for fast reruns; CAMPAIGN_INFRA_STOP=1 stops them).
+#
+#   ./test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Outbox]
+#
+# The last line of output is always "N passed, N failed". Exit code 0 only when tests ran and none
+# failed, and no test host crashed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+# shellcheck source=deploy/local/config.sh
+. deploy/local/config.sh
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+RESULTS_DIR="$CAMPAIGN_LOCAL_DIR/test-results"
+BUILD_LOG="$CAMPAIGN_LOG_DIR/build.log"
+TEST_LOG="$CAMPAIGN_LOG_DIR/test.log"
+
+summary() { echo "$1 passed, $2 failed"; }
+fail_before_tests() { echo "$1" >&2; summary 0 1; exit 1; }
+
+if [[ ${CAMPAIGN_INFRA_STOP:-} == 1 ]]; then
+    trap 'deploy/local/infra down || true' EXIT
+fi
+
+started=$SECONDS
+deploy/local/infra up || fail_before_tests "test.sh: local infrastructure failed to start (see above)"
+campaign_export_infra_env
+mkdir -p "$CAMPAIGN_LOG_DIR"
+
+if ! dotnet tool restore >"$CAMPAIGN_LOG_DIR/tool-restore.log" 2>&1; then
+    cat "$CAMPAIGN_LOG_DIR/tool-restore.log" >&2
+    fail_before_tests "test.sh: dotnet tool restore failed"
+fi
+
+echo "building Campaign.sln (Release; log: $BUILD_LOG)"
+if ! dotnet build Campaign.sln -c Release -nologo -v quiet -clp:NoSummary >"$BUILD_LOG" 2>&1; then
+    # MSBuild prints each error as "file(line,col): error CODE: message [project]".
+    grep -E ': error ' "$BUILD_LOG" | sort -u >&2 || tail -40 "$BUILD_LOG" >&2
+    fail_before_tests "test.sh: build failed"
+fi
+
+rm -rf "$RESULTS_DIR"
+mkdir -p "$RESULTS_DIR"
+set +e
+dotnet test Campaign.sln -c Release --no-build \
+    --logger "console;verbosity=normal" \
+    --logger "trx;LogFilePrefix=campaign" \
+    --results-directory "$RESULTS_DIR" \
+    "$@" 2>&1 | tee "$TEST_LOG"
+test_rc=${PIPESTATUS[0]}
+set -e
+
+# Sum the <Counters> of every test assembly's trx file: more reliable than the console output.
+passed=0 failed=0
+shopt -s nullglob
+for trx in "$RESULTS_DIR"/*.trx; do
+    counters="$(grep -o '<Counters [^>]*>' "$trx" | head -1)"
+    for attr in passed failed error timeout aborted; do
+        n="$(sed -n "s/.* $attr=\"\([0-9]*\)\".*/\1/p" <<<"$counters")"
+        n="${n:-0}"
+        if [[ $attr == passed ]]; then passed=$((passed + n)); else failed=$((failed + n)); fi
+    done
+done
+
+status=0
+if grep -qE 'Test host process crashed|The active test run was aborted|Test Run Aborted' "$TEST_LOG"; then
+    echo "test.sh: a test host crashed or the run was aborted (see $TEST_LOG); counted as one failure"
+    failed=$((failed + 1))
+fi
+if ((test_rc != 0 && failed == 0)); then
+    echo "test.sh: dotnet test exited with $test_rc although no test failed (see $TEST_LOG); counted as one failure"
+    failed=$((failed + 1))
+fi
+if ((passed + failed == 0)); then
+    echo "test.sh: no tests ran"
+    status=1
+fi
+((failed == 0)) || status=1
+echo "test results: $RESULTS_DIR, log: $TEST_LOG ($((SECONDS - started)) s)"
+summary "$passed" "$failed"
+exit "$status"
