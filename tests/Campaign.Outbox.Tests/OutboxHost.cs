@@ -1,0 +1,131 @@
+using Campaign.Outbox.Configuration;
+using Campaign.Testing;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Campaign.Outbox.Tests;
+
+/// <summary>What runs in one test host: a relay, consumers, neither or both.</summary>
+public sealed class OutboxHostOptions
+{
+    public bool Relay { get; set; } = true;
+    public bool Recorder { get; set; } = true;
+    public bool Acknowledger { get; set; }
+    public Action<IEntityFrameworkOutboxConfigurator>? Outbox { get; set; }
+    public ILoggerProvider? Logs { get; set; }
+}
+
+/// <summary>
+/// A MassTransit host on the private RabbitMQ with the outbox in a <see cref="PledgeDbContext"/> on a real database:
+/// the stand-in for one service process (its own container, so its in-process signals reach no other host).
+/// </summary>
+public sealed class OutboxHost : IAsyncDisposable
+{
+    readonly IHost _host;
+
+    OutboxHost(IHost host) => _host = host;
+
+    public IServiceProvider Services => _host.Services;
+
+    public static async Task<OutboxHost> StartAsync(string connectionString, string queuePrefix, Received received,
+        Action<OutboxHostOptions>? configure = null)
+    {
+        var options = new OutboxHostOptions();
+        configure?.Invoke(options);
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        if (options.Logs is not null)
+            builder.Logging.AddProvider(options.Logs);
+        builder.Services.AddSingleton(received);
+        builder.Services.AddDbContext<PledgeDbContext>(db => db.UseNpgsql(connectionString));
+        builder.Services.AddMassTransit(bus =>
+        {
+            if (options.Recorder)
+                bus.AddConsumer<PledgeRecordedRecorder>();
+            if (options.Acknowledger)
+            {
+                bus.AddConsumer<PledgeAcknowledger>();
+                bus.AddConsumer<PledgeAcknowledgedRecorder>();
+            }
+
+            bus.AddEntityFrameworkOutbox<PledgeDbContext>(outbox =>
+            {
+                outbox.UsePostgres();
+                outbox.QueryDelay = TimeSpan.FromMinutes(5); // commits must wake the relay; the poll must not be what delivers
+                outbox.UseBusOutbox(b =>
+                {
+                    if (!options.Relay)
+                        b.DisableDeliveryService();
+                });
+                options.Outbox?.Invoke(outbox);
+            });
+
+            bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
+            {
+                if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+                    rabbit.SetQueueArgument("x-expires", 10 * 60 * 1000); // test queues vanish after ten idle minutes
+                endpoint.ConcurrentMessageLimit = 1; // one at a time, so arrival order is the order the broker received
+                endpoint.UseMessageRetry(r => r.Immediate(2));
+                endpoint.UseEntityFrameworkOutbox<PledgeDbContext>(context);
+            });
+
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                var uri = new Uri(TestInfrastructure.RabbitMq);
+                var user = uri.UserInfo.Split(':', 2);
+                rabbit.Host(uri.Host, (ushort)uri.Port, Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')), h =>
+                {
+                    h.Username(Uri.UnescapeDataString(user[0]));
+                    h.Password(Uri.UnescapeDataString(user[1]));
+                });
+                rabbit.ConfigureEndpoints(context, new KebabCaseEndpointNameFormatter(queuePrefix, false));
+            });
+        });
+
+        var host = builder.Build();
+        await host.StartAsync();
+        return new OutboxHost(host);
+    }
+
+    /// <summary>Creates the schema (as a service's migration would) in a fresh database.</summary>
+    public static async Task CreateSchemaAsync(string connectionString)
+    {
+        var options = new DbContextOptionsBuilder<PledgeDbContext>().UseNpgsql(connectionString).Options;
+        await using var db = new PledgeDbContext(options);
+        await db.Database.EnsureCreatedAsync();
+        await db.Database.ExecuteSqlRawAsync(OutboxMigrationBuilderExtensions.NotifyTriggerSql());
+    }
+
+    /// <summary>One unit of work as an HTTP handler would do it: a scope, its DbContext and its publish endpoint.</summary>
+    public async Task WriteAsync(Func<PledgeDbContext, IPublishEndpoint, Task> work)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        await work(scope.ServiceProvider.GetRequiredService<PledgeDbContext>(), scope.ServiceProvider.GetRequiredService<IPublishEndpoint>());
+    }
+
+    /// <summary>Records one pledge and publishes <paramref name="count"/> PledgeRecorded in one transaction.</summary>
+    public Task RecordPledgeAsync(Guid run, int count = 1, Guid? pledgeId = null) => WriteAsync(async (db, publish) =>
+    {
+        var pledge = new Pledge { Id = pledgeId ?? Guid.NewGuid(), Amount = 25m };
+        db.Pledges.Add(pledge);
+        for (var i = 0; i < count; i++)
+            await publish.Publish(new PledgeRecorded(run, pledge.Id, i));
+        await db.SaveChangesAsync();
+    });
+
+    public async Task<T> QueryAsync<T>(Func<PledgeDbContext, Task<T>> query)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<PledgeDbContext>());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}
