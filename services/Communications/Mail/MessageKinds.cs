@@ -1,0 +1,13 @@
+namespace Communications.Mail;
+
+/// <summary>The kinds of mail the campaign sends.</summary>
+public static class MessageKinds
+{
+    /// <summary>Thanks a donor for their first contribution; one per donor.</summary>
+    public const string DonorThankYou = "donor-thank-you";
+
+    /// <summary>Welcomes a new volunteer; one per volunteer.</summary>
+    public const string VolunteerWelcome = "volunteer-welcome";
+
+    public static readonly IReadOnlyList<string> All = [DonorThankYou, VolunteerWelcome];
+}

@@ -1,0 +1,13 @@
+using Campaign.ServiceDefaults;
+using Communications;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddCommunications();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapCommunicationsEndpoints();
+app.Run();
+
+public partial class Program;
