@@ -43,29 +43,40 @@ fi
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
 set +e
+# One trx file per test assembly (the default names never collide). A test that hangs for
+# CAMPAIGN_TEST_HANG_TIMEOUT gets its test host killed, which fails the run instead of blocking CI.
 dotnet test Campaign.sln -c Release --no-build \
     --logger "console;verbosity=normal" \
-    --logger "trx;LogFilePrefix=campaign" \
+    --logger trx \
     --results-directory "$RESULTS_DIR" \
+    --blame-hang-timeout "${CAMPAIGN_TEST_HANG_TIMEOUT:-15m}" --blame-hang-dump-type none \
     "$@" 2>&1 | tee "$TEST_LOG"
 test_rc=${PIPESTATUS[0]}
 set -e
 
 # Sum the <Counters> of every test assembly's trx file: more reliable than the console output.
-passed=0 failed=0
+attr() { sed -n "s/.* $1=\"\([^\"]*\)\".*/\1/p" <<<"$2"; }
+passed=0 failed=0 crashed=0
 shopt -s nullglob
 for trx in "$RESULTS_DIR"/*.trx; do
     counters="$(grep -o '<Counters [^>]*>' "$trx" | head -1)"
-    for attr in passed failed error timeout aborted; do
-        n="$(sed -n "s/.* $attr=\"\([0-9]*\)\".*/\1/p" <<<"$counters")"
-        n="${n:-0}"
-        if [[ $attr == passed ]]; then passed=$((passed + n)); else failed=$((failed + n)); fi
+    passed=$((passed + $(attr passed "$counters" || true) + 0))
+    file_failed=0
+    for kind in failed error timeout aborted; do
+        file_failed=$((file_failed + $(attr "$kind" "$counters" || true) + 0))
     done
+    failed=$((failed + file_failed))
+    # A crashed or aborted test host leaves outcome="Failed" with nothing counted as failed.
+    outcome="$(grep -o '<ResultSummary outcome="[A-Za-z]*"' "$trx" | head -1 | sed 's/.*="\(.*\)"/\1/')"
+    [[ $outcome == Completed || $file_failed -gt 0 ]] || crashed=1
 done
+if grep -qE 'Test host process crashed|The active test run was aborted|Test Run Aborted' "$TEST_LOG"; then
+    crashed=1
+fi
 
 status=0
-if grep -qE 'Test host process crashed|The active test run was aborted|Test Run Aborted' "$TEST_LOG"; then
-    echo "test.sh: a test host crashed or the run was aborted (see $TEST_LOG); counted as one failure"
+if ((crashed)); then
+    echo "test.sh: a test host crashed, hung or was aborted (see $TEST_LOG); counted as one failure"
     failed=$((failed + 1))
 fi
 if ((test_rc != 0 && failed == 0)); then
