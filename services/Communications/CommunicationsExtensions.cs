@@ -22,6 +22,10 @@ public static class CommunicationsExtensions
             bus.AddConsumer<VolunteerSignedUpConsumer>();
         });
 
+        // The request log line carries the query string, and GET /messages?recipient= puts an address there. Requests
+        // still show in traces (whose query values OpenTelemetry redacts) and metrics.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+
         builder.Services.AddScoped<OutgoingMail>();
         builder.AddOutboundMail();
         return builder;

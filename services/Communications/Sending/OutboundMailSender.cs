@@ -43,6 +43,10 @@ public sealed partial class OutboundMailSender(
                 {
                 }
             }
+            catch (ObjectDisposedException exception) when (exception.ObjectName == nameof(IServiceProvider))
+            {
+                return; // the host is gone (it failed to start, or was disposed without being stopped)
+            }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
                 // The database is down or the schema not there yet: try again on the next poll.
