@@ -23,13 +23,34 @@ public sealed class DeliveryTests
         return port;
     }
 
+    /// <summary>Longer than any test: whatever the sender does within a test, the fallback poll did not cause it.</summary>
+    const string NoPoll = "00:10:00";
+
     static Dictionary<string, string> UnreachableSmtp(int maxAttempts, string retryDelay, string maxRetryDelay) => new()
     {
+        ["Mail:PollInterval"] = NoPoll,
         ["Smtp:Port"] = ClosedPort().ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Mail:MaxAttempts"] = maxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Mail:RetryDelay"] = retryDelay,
         ["Mail:MaxRetryDelay"] = maxRetryDelay,
     };
+
+    [Fact]
+    public async Task A_committed_thank_you_wakes_the_sender_without_waiting_for_the_poll()
+    {
+        await using var database = await TestDatabase.CreateAsync("comms_wake");
+        await using var app = await new CommunicationsApp(database.ConnectionString, new Dictionary<string, string>
+        {
+            ["Mail:PollInterval"] = NoPoll,
+        }).StartAsync();
+        var donorId = Guid.NewGuid();
+        var email = NewAddress("donor");
+
+        await app.Harness.Bus.Publish(Donor(donorId, email));
+
+        await app.WaitForMessageAsync(donorId, m => m.Status == OutboundMessageStatus.Sent, "the thank-you is sent", TimeSpan.FromSeconds(15));
+        Assert.Single(await Maildir.WaitForMailsToAsync(email));
+    }
 
     [Fact]
     public async Task While_the_mail_server_is_unreachable_attempts_back_off_and_the_message_fails_after_MaxAttempts()

@@ -37,11 +37,13 @@ public sealed partial class OutboundMailSender(
         {
             // Taken before the pass: a commit during the pass makes the wait below return at once.
             var wake = signal.Next;
+            var wait = _options.PollInterval;
             try
             {
                 while (await SendNextAsync(stoppingToken))
                 {
                 }
+                wait = await UntilNextRetryAsync(stoppingToken);
             }
             catch (ObjectDisposedException exception) when (exception.ObjectName == nameof(IServiceProvider))
             {
@@ -55,7 +57,7 @@ public sealed partial class OutboundMailSender(
 
             try
             {
-                await wake.WaitAsync(_options.PollInterval, clock, stoppingToken);
+                await wake.WaitAsync(wait, clock, stoppingToken);
             }
             catch (TimeoutException)
             {
@@ -128,6 +130,21 @@ public sealed partial class OutboundMailSender(
         await db.SaveChangesAsync(CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
         return true;
+    }
+
+    /// <summary>
+    /// How long until the earliest pending message is due again (a message backing off), at most the poll interval; the
+    /// poll interval when one is due already, since another instance is then holding it.
+    /// </summary>
+    async Task<TimeSpan> UntilNextRetryAsync(CancellationToken stoppingToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CommunicationsDbContext>();
+        var next = await db.OutboundMessages
+            .Where(m => m.Status == OutboundMessageStatus.Pending)
+            .MinAsync(m => (DateTimeOffset?)m.NextAttemptAt, stoppingToken);
+        var until = next - clock.GetUtcNow();
+        return until is { } due && due > TimeSpan.Zero && due < _options.PollInterval ? due : _options.PollInterval;
     }
 
     /// <returns>Null when the channel accepted the message, else why not (without personal data).</returns>
