@@ -30,7 +30,14 @@ public sealed class OutboxHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public static async Task<OutboxHost> StartAsync(string connectionString, string queuePrefix, Received received,
+    /// <summary>Names are unique per test process, so a run never meets the queues or messages of an earlier one.</summary>
+    static readonly string RunSuffix = Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>
+    /// Starts a host. Hosts given the same <paramref name="topic"/> share exchanges and queues (like instances of one
+    /// service); other topics are isolated, so parallel tests never see each other's traffic.
+    /// </summary>
+    public static async Task<OutboxHost> StartAsync(string connectionString, string topic, Received received,
         Action<OutboxHostOptions>? configure = null)
     {
         var options = new OutboxHostOptions();
@@ -38,9 +45,12 @@ public sealed class OutboxHost : IAsyncDisposable
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("OUTBOX_TEST_LOGS") == "1")
+            builder.Logging.AddSimpleConsole();
         if (options.Logs is not null)
             builder.Logging.AddProvider(options.Logs);
         builder.Services.AddSingleton(received);
+        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true); // queues are bound before a test publishes
         builder.Services.AddDbContext<PledgeDbContext>(db => db.UseNpgsql(connectionString));
         builder.Services.AddMassTransit(bus =>
         {
@@ -67,7 +77,7 @@ public sealed class OutboxHost : IAsyncDisposable
             bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
             {
                 if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
-                    rabbit.SetQueueArgument("x-expires", 10 * 60 * 1000); // test queues vanish after ten idle minutes
+                    rabbit.SetQueueArgument("x-expires", 60 * 1000); // test queues vanish after an idle minute
                 endpoint.ConcurrentMessageLimit = 1; // one at a time, so arrival order is the order the broker received
                 endpoint.UseMessageRetry(r => r.Immediate(2));
                 endpoint.UseEntityFrameworkOutbox<PledgeDbContext>(context);
@@ -82,7 +92,10 @@ public sealed class OutboxHost : IAsyncDisposable
                     h.Username(Uri.UnescapeDataString(user[0]));
                     h.Password(Uri.UnescapeDataString(user[1]));
                 });
-                rabbit.ConfigureEndpoints(context, new KebabCaseEndpointNameFormatter(queuePrefix, false));
+                var prefix = $"{topic}-{RunSuffix}";
+                rabbit.Message<PledgeRecorded>(m => m.SetEntityName($"{prefix}-pledge-recorded"));
+                rabbit.Message<PledgeAcknowledged>(m => m.SetEntityName($"{prefix}-pledge-acknowledged"));
+                rabbit.ConfigureEndpoints(context, new KebabCaseEndpointNameFormatter(prefix, false));
             });
         });
 

@@ -7,6 +7,20 @@ namespace Campaign.Outbox.Tests;
 public sealed class Received
 {
     readonly ConcurrentQueue<(Guid Run, Guid MessageId, object Message, Headers Headers)> _messages = new();
+    readonly ConcurrentDictionary<Guid, bool> _runs = new();
+
+    /// <summary>
+    /// Every test host is bound to the same exchanges, so it also receives other tests' messages: consumers act only
+    /// on the runs their own test started.
+    /// </summary>
+    public Guid NewRun()
+    {
+        var run = Guid.NewGuid();
+        _runs[run] = true;
+        return run;
+    }
+
+    public bool Owns(Guid run) => _runs.ContainsKey(run);
 
     public void Add(Guid run, Guid messageId, object message, Headers headers) => _messages.Enqueue((run, messageId, message, headers));
 
@@ -27,6 +41,8 @@ public sealed class PledgeRecordedRecorder(Received received) : IConsumer<Pledge
 {
     public Task Consume(ConsumeContext<PledgeRecorded> context)
     {
+        if (!received.Owns(context.Message.Run))
+            return Task.CompletedTask;
         received.Add(context.Message.Run, context.MessageId!.Value, context.Message, context.Headers);
         return Task.CompletedTask;
     }
@@ -37,6 +53,8 @@ public sealed class PledgeAcknowledger(PledgeDbContext db, Received received) : 
 {
     public async Task Consume(ConsumeContext<PledgeRecorded> context)
     {
+        if (!received.Owns(context.Message.Run))
+            return;
         var ack = await db.Acknowledgements.FindAsync(context.Message.PledgeId);
         if (ack is null)
             db.Acknowledgements.Add(new PledgeAcknowledgement { PledgeId = context.Message.PledgeId, Times = 1 });
@@ -51,6 +69,8 @@ public sealed class PledgeAcknowledgedRecorder(Received received) : IConsumer<Pl
 {
     public Task Consume(ConsumeContext<PledgeAcknowledged> context)
     {
+        if (!received.Owns(context.Message.Run))
+            return Task.CompletedTask;
         received.Add(context.Message.Run, context.MessageId!.Value, context.Message, context.Headers);
         return Task.CompletedTask;
     }

@@ -1,4 +1,5 @@
 using System.Data;
+using System.Text.Json;
 using Campaign.Outbox.Configuration;
 using MassTransit;
 using MassTransit.Logging;
@@ -44,6 +45,17 @@ public sealed partial class OutboxRelay<TDbContext>(
     async Task DeliverAsync(CancellationToken stoppingToken)
     {
         var troubleDelay = TimeSpan.Zero;
+
+        // The bus starts after the hosted services: waiting for it the first time is not worth a warning.
+        try
+        {
+            await bus.WaitForHealthStatus(BusHealthStatus.Healthy, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -103,8 +115,13 @@ public sealed partial class OutboxRelay<TDbContext>(
         var outboxes = await ClaimAsync(connection, transaction, cancellationToken);
         if (outboxes.Count == 0)
         {
+            // Nothing due; an outbox backing off (failed here or in another instance) decides when to look again.
+            await using var due = new NpgsqlCommand(
+                $"""SELECT min("NextAttemptAt") FROM {_tables.OutboxState} WHERE "Parked" IS NULL AND "NextAttemptAt" > $1""",
+                connection, transaction) { Parameters = { new NpgsqlParameter { Value = clock.GetUtcNow().UtcDateTime } } };
+            var nextDue = await due.ExecuteScalarAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return new RelayPass(0, 0, false, null);
+            return new RelayPass(0, 0, false, nextDue is DateTime next ? DateTime.SpecifyKind(next, DateTimeKind.Utc) : null);
         }
 
         // Sends are not cancelled by shutdown: a pass in flight finishes and records what the broker confirmed.
@@ -186,6 +203,12 @@ public sealed partial class OutboxRelay<TDbContext>(
             try
             {
                 message.Deserialize(SystemTextJsonMessageSerializer.Instance);
+
+                // A body that cannot be read is the message's fault: find out before the transport is involved,
+                // so it is counted against its outbox and not mistaken for a slow broker.
+                if (message.ContentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+                    JsonDocument.Parse(message.Body).Dispose();
+
                 var destination = message.DestinationAddress
                     ?? throw new InvalidOperationException("The stored message has no valid destination address.");
                 var endpoint = await bus.GetSendEndpoint(destination);

@@ -1,0 +1,138 @@
+using Campaign.Outbox.Relay;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace Campaign.Outbox.Tests;
+
+public sealed class RelayTests(OutboxDatabase database) : IClassFixture<OutboxDatabase>
+{
+    readonly Received _received = new();
+
+    [Fact]
+    public async Task Three_relays_under_concurrent_writers_deliver_every_message_once()
+    {
+        var run = _received.NewRun();
+        await using var first = await OutboxHost.StartAsync(database.ConnectionString, "three", _received);
+        await using var second = await OutboxHost.StartAsync(database.ConnectionString, "three", _received);
+        await using var third = await OutboxHost.StartAsync(database.ConnectionString, "three", _received);
+
+        // 3 writers x 150 units of work x 2 messages, all at once.
+        await Task.WhenAll(new[] { first, second, third }.Select(host => Task.Run(async () =>
+        {
+            for (var i = 0; i < 150; i++)
+                await host.RecordPledgeAsync(run, count: 2);
+        })));
+
+        var arrived = await _received.WaitFor<PledgeRecorded>(run, 900, TimeSpan.FromSeconds(90));
+        Assert.Equal(900, arrived.Count);
+        Assert.Equal(900, arrived.Select(a => a.MessageId).Distinct().Count());
+        Assert.Equal(0, await first.QueryAsync(db => db.Set<OutboxMessage>().CountAsync()));
+        Assert.Equal(0, await first.QueryAsync(db => db.Set<OutboxState>().CountAsync()));
+    }
+
+    [Fact]
+    public async Task A_relay_that_dies_between_send_and_delete_resends_and_the_inbox_keeps_the_effect_single()
+    {
+        var run = _received.NewRun();
+        var pledgeId = Guid.NewGuid();
+
+        // The relay's first DELETE of sent messages fails, as if the process died after the broker confirmed
+        // and before its transaction committed: the rows stay and the next pass sends them again.
+        await using (var db = new PledgeDbContext(new DbContextOptionsBuilder<PledgeDbContext>().UseNpgsql(database.ConnectionString).Options))
+        {
+            await db.Database.ExecuteSqlRawAsync("""
+                CREATE SEQUENCE IF NOT EXISTS relay_crash;
+                CREATE OR REPLACE FUNCTION relay_crash_once() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF nextval('relay_crash') = 1 THEN RAISE EXCEPTION 'relay died before deleting'; END IF;
+                    RETURN OLD;
+                END $$;
+                CREATE OR REPLACE TRIGGER relay_crash_once BEFORE DELETE ON "OutboxMessage"
+                    FOR EACH STATEMENT EXECUTE FUNCTION relay_crash_once();
+                """);
+        }
+
+        try
+        {
+            await using var host = await OutboxHost.StartAsync(database.ConnectionString, "crash", _received, o =>
+            {
+                o.Recorder = false;
+                o.Acknowledger = true;
+            });
+            await host.RecordPledgeAsync(run, pledgeId: pledgeId);
+
+            Assert.Single(await _received.WaitFor<PledgeAcknowledged>(run, 1));
+            var inbox = await WaitFor(host, async db =>
+                await db.Set<InboxState>().Where(i => i.ReceiveCount >= 2 && i.Delivered != null).ToListAsync(), rows => rows.Count == 1);
+
+            Assert.Single(inbox); // the broker delivered the same message twice ...
+            var ack = await host.QueryAsync(db => db.Acknowledgements.SingleAsync(a => a.PledgeId == pledgeId));
+            Assert.Equal(1, ack.Times); // ... and the consumer's effect happened once
+            Assert.Single(_received.Of<PledgeAcknowledged>(run));
+        }
+        finally
+        {
+            await using var db = new PledgeDbContext(new DbContextOptionsBuilder<PledgeDbContext>().UseNpgsql(database.ConnectionString).Options);
+            await db.Database.ExecuteSqlRawAsync("""DROP TRIGGER IF EXISTS relay_crash_once ON "OutboxMessage";""");
+        }
+    }
+
+    [Fact]
+    public async Task A_message_that_cannot_be_sent_parks_its_own_outbox_while_the_others_flow_and_release_delivers_it()
+    {
+        var run = _received.NewRun();
+        var poisonPledge = Guid.NewGuid();
+
+        // Stored by a writer with no relay, then made unreadable: the relay's sends of it fail every time.
+        await using (var writer = await OutboxHost.StartAsync(database.ConnectionString, "poison", new Received(), o =>
+                     {
+                         o.Relay = false;
+                         o.Recorder = false;
+                     }))
+        {
+            await writer.RecordPledgeAsync(run, pledgeId: poisonPledge);
+            await writer.QueryAsync(db => db.Database.ExecuteSqlRawAsync(
+                """UPDATE "OutboxMessage" SET "Body" = 'not json' || "Body" WHERE "Body" LIKE {0}""", $"%{poisonPledge}%"));
+        }
+
+        await using var host = await OutboxHost.StartAsync(database.ConnectionString, "poison", _received, o => o.Outbox = outbox =>
+            outbox.UseBusOutbox(b =>
+            {
+                b.MaxDeliveryAttempts = 3;
+                b.RetryDelay = TimeSpan.FromMilliseconds(50);
+            }));
+        for (var i = 0; i < 5; i++)
+            await host.RecordPledgeAsync(run);
+
+        var parkedOutboxes = host.Services.GetRequiredService<ParkedOutboxes<PledgeDbContext>>();
+        var parked = await WaitFor(host, _ => parkedOutboxes.ListAsync(), list => list.Count == 1);
+        var poison = Assert.Single(parked);
+        Assert.Equal(3, poison.DeliveryAttempts);
+        Assert.NotNull(poison.LastError);
+
+        // The five good units of work were not held up by the poisoned one.
+        Assert.Equal(5, (await _received.WaitFor<PledgeRecorded>(run, 5)).Count);
+        Assert.DoesNotContain(_received.Of<PledgeRecorded>(run), r => r.Message.PledgeId == poisonPledge);
+
+        // Fixed and released: delivered.
+        await host.QueryAsync(db => db.Database.ExecuteSqlRawAsync(
+            """UPDATE "OutboxMessage" SET "Body" = substr("Body", 9) WHERE "OutboxId" = {0}""", poison.OutboxId));
+        Assert.True(await parkedOutboxes.ReleaseAsync(poison.OutboxId));
+        Assert.Equal(6, (await _received.WaitFor<PledgeRecorded>(run, 6)).Count);
+        Assert.Contains(_received.Of<PledgeRecorded>(run), r => r.Message.PledgeId == poisonPledge);
+        Assert.Empty(await parkedOutboxes.ListAsync());
+    }
+
+    static async Task<T> WaitFor<T>(OutboxHost host, Func<PledgeDbContext, Task<T>> query, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var value = await host.QueryAsync(query);
+            if (done(value) || DateTime.UtcNow > deadline)
+                return value;
+            await Task.Delay(50);
+        }
+    }
+}

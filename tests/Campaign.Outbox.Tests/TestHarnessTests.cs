@@ -1,0 +1,51 @@
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace Campaign.Outbox.Tests;
+
+/// <summary>How the outbox looks from MassTransit's in-memory test harness (what our users test with).</summary>
+public sealed class TestHarnessTests(OutboxDatabase database) : IClassFixture<OutboxDatabase>
+{
+    [Fact]
+    public async Task A_saved_publish_is_sent_by_the_relay_with_its_message_id_and_consumed()
+    {
+        var received = new Received();
+        var run = received.NewRun();
+        var messageId = NewId.NextGuid();
+        await using var provider = new ServiceCollection()
+            .AddSingleton(received)
+            .AddDbContext<PledgeDbContext>(db => db.UseNpgsql(database.ConnectionString))
+            .AddMassTransitTestHarness(bus =>
+            {
+                bus.AddConsumer<PledgeRecordedRecorder>();
+                bus.AddEntityFrameworkOutbox<PledgeDbContext>(outbox => outbox.UseBusOutbox());
+            })
+            .BuildServiceProvider(true);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+
+        await using (var scope = provider.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PledgeDbContext>();
+            db.Pledges.Add(new Pledge { Id = Guid.NewGuid(), Amount = 5m });
+            await scope.ServiceProvider.GetRequiredService<IPublishEndpoint>().Publish(new PledgeRecorded(run, Guid.Empty, 0), ctx => ctx.MessageId = messageId);
+
+            // Before the commit, nothing has left: the message is a row in the DbContext.
+            Assert.False(await harness.Published.Any<PledgeRecorded>(new CancellationTokenSource(200).Token));
+            Assert.False(await harness.Sent.Any(x => x.Context.MessageId == messageId, new CancellationTokenSource(200).Token));
+            await db.SaveChangesAsync();
+        }
+
+        // The relay re-sends the stored envelope (serialized body, same MessageId) to the message's exchange. The harness
+        // does not list that send as Published<PledgeRecorded> (nor as Sent<PledgeRecorded>; MassTransit's own outbox has the
+        // same gap, issue 4873): assert what subscribers see, Consumed, as here.
+        Assert.False(await harness.Published.Any<PledgeRecorded>(new CancellationTokenSource(200).Token));
+        // The relay delivers in the background, which the harness's inactivity timeout does not wait for: wait for the consumer.
+        Assert.Single(await received.WaitFor<PledgeRecorded>(run, 1));
+        Assert.True(await harness.Consumed.Any<PledgeRecorded>(x => x.Context.Message.Run == run && x.Context.MessageId == messageId));
+        Assert.Single(await received.WaitFor<PledgeRecorded>(run, 1));
+    }
+}
