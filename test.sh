@@ -45,13 +45,28 @@ mkdir -p "$RESULTS_DIR"
 set +e
 # One trx file per test assembly (the default names never collide). A test that hangs for
 # CAMPAIGN_TEST_HANG_TIMEOUT gets its test host killed, which fails the run instead of blocking CI.
-dotnet test Campaign.sln -c Release --no-build \
-    --logger "console;verbosity=normal" \
-    --logger trx \
-    --results-directory "$RESULTS_DIR" \
-    --blame-hang-timeout "${CAMPAIGN_TEST_HANG_TIMEOUT:-15m}" --blame-hang-dump-type none \
-    "$@" 2>&1 | tee "$TEST_LOG"
-test_rc=${PIPESTATUS[0]}
+run_tests() {
+    dotnet test Campaign.sln -c Release --no-build \
+        --logger "console;verbosity=normal" \
+        --logger trx \
+        --results-directory "$RESULTS_DIR" \
+        --blame-hang-timeout "${CAMPAIGN_TEST_HANG_TIMEOUT:-15m}" --blame-hang-dump-type none \
+        "$@" 2>&1 | tee -a "$TEST_LOG"
+    return "${PIPESTATUS[0]}"
+}
+: >"$TEST_LOG"
+if (($# > 0)); then
+    run_tests "$@"
+    test_rc=$?
+else
+    # Tests that stop or restart the shared servers (trait Category=Faults) must not run beside the others:
+    # first everything else, test assemblies in parallel, then the fault tests one assembly at a time.
+    run_tests --filter "Category!=Faults"
+    test_rc=$?
+    run_tests --filter "Category=Faults" -m:1
+    faults_rc=$?
+    ((faults_rc == 0)) || test_rc=$faults_rc
+fi
 set -e
 
 # Sum the <Counters> of every test assembly's trx file: more reliable than the console output.
