@@ -76,9 +76,12 @@ trap 'stop_services; exit 130' INT
 trap 'stop_services; exit 143' TERM
 trap 'stop_services' EXIT
 
-# Background jobs of a non-interactive shell ignore SIGINT, so the prefixers outlive Ctrl+C and still
-# show the services' shutdown messages.
-prefix_output() { tee "$CAMPAIGN_LOG_DIR/$1.log" | sed -u "s/^/[$1] /"; }
+# The prefixers ignore Ctrl+C (it reaches this script's whole process group) so that they outlive it
+# and still show the services' shutdown messages; they end when their service's output does.
+prefix_output() {
+    trap '' INT
+    tee "$CAMPAIGN_LOG_DIR/$1.log" | sed -u "s/^/[$1] /"
+}
 
 start_service() {
     local label="$1" project="$2" port="$3" dll pidfile
@@ -125,7 +128,9 @@ wait_ready() {
             return 1
         fi
         if ((SECONDS >= deadline)); then
-            say "$label is not ready after ${READY_TIMEOUT}s (GET /health/ready: $(http_status "$port" /health/ready || echo none)); last lines of $CAMPAIGN_LOG_DIR/$label.log:"
+            local status
+            status="$(http_status "$port" /health/ready)"
+            say "$label is not ready after ${READY_TIMEOUT}s (GET /health/ready: ${status:-no answer}); last lines of $CAMPAIGN_LOG_DIR/$label.log:"
             tail -30 "$CAMPAIGN_LOG_DIR/$label.log" >&2
             return 1
         fi
