@@ -2,8 +2,8 @@ namespace Campaign.Contracts;
 
 /// <summary>
 /// A contribution has been recorded for a donor. Published by CampaignFinance for every contribution.
+/// Method is one of card, check, cash or wire.
 /// </summary>
-/// <param name="Method">card, check, cash or wire.</param>
 public sealed record ContributionReceived(
     Guid ContributionId,
     Guid DonorId,
