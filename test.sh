@@ -42,32 +42,48 @@ fi
 
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
-set +e
-# One trx file per test assembly (the default names never collide). A test that hangs for
-# CAMPAIGN_TEST_HANG_TIMEOUT gets its test host killed, which fails the run instead of blocking CI.
-run_tests() {
+: >"$TEST_LOG"
+
+# Extra arguments go to dotnet test. A --filter is combined with each phase's own filter; arguments
+# after "--" (RunSettings) are kept and the faults phase adds its own.
+user_filter="" passthrough=() runsettings=()
+while (($#)); do
+    case $1 in
+        --filter) user_filter="${2:?--filter needs an expression}"; shift 2 ;;
+        --filter=*) user_filter="${1#--filter=}"; shift ;;
+        --) shift; runsettings=("$@"); break ;;
+        *) passthrough+=("$1"); shift ;;
+    esac
+done
+
+# run_phase NAME FILTER [dotnet test options...] [-- RunSettings...]: appends to the log and the trx files.
+test_rc=0
+run_phase() {
+    local name="$1" filter="$2" rc
+    shift 2
+    [[ -z $user_filter ]] || filter="($user_filter)&($filter)"
+    echo "=== tests: $name ($filter) ===" | tee -a "$TEST_LOG"
+    set +e
+    # One trx file per test assembly and phase (the default names never collide). A test that hangs
+    # for CAMPAIGN_TEST_HANG_TIMEOUT gets its test host killed: the run fails instead of blocking CI.
     dotnet test Campaign.sln -c Release --no-build \
         --logger "console;verbosity=normal" \
         --logger trx \
         --results-directory "$RESULTS_DIR" \
         --blame-hang-timeout "${CAMPAIGN_TEST_HANG_TIMEOUT:-15m}" --blame-hang-dump-type none \
-        "$@" 2>&1 | tee -a "$TEST_LOG"
-    return "${PIPESTATUS[0]}"
+        --filter "$filter" \
+        "${passthrough[@]}" "$@" 2>&1 | tee -a "$TEST_LOG"
+    rc=${PIPESTATUS[0]}
+    set -e
+    ((rc == 0)) || test_rc=$rc
 }
-: >"$TEST_LOG"
-if (($# > 0)); then
-    run_tests "$@"
-    test_rc=$?
-else
-    # Tests that stop or restart the shared servers (trait Category=Faults) must not run beside the others:
-    # first everything else, test assemblies in parallel, then the fault tests one assembly at a time.
-    run_tests --filter "Category!=Faults"
-    test_rc=$?
-    run_tests --filter "Category=Faults" -m:1
-    faults_rc=$?
-    ((faults_rc == 0)) || test_rc=$faults_rc
-fi
-set -e
+
+# Most tests run with the assemblies in parallel. Tests marked [Trait("Category", "Faults")] stop or
+# restart the shared servers (deploy/local/infra rabbitmq stop, ...): they run afterwards, one
+# assembly and one test collection at a time, so that no other test sees their outage.
+run_phase main "Category!=Faults" ${runsettings[@]+-- "${runsettings[@]}"}
+run_phase faults "Category=Faults" -m:1 -- "${runsettings[@]}" \
+    xUnit.ParallelizeTestCollections=false RunConfiguration.DisableParallelization=true
 
 # Sum the <Counters> of every test assembly's trx file: more reliable than the console output.
 attr() { sed -n "s/.* $1=\"\([^\"]*\)\".*/\1/p" <<<"$2"; }
