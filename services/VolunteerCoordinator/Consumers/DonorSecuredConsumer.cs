@@ -1,0 +1,93 @@
+using Campaign.Contracts;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using VolunteerCoordinator.Data;
+
+namespace VolunteerCoordinator.Consumers;
+
+/// <summary>
+/// Creates the one thank-you call for a newly secured donor and gives it to the phone-banker with the fewest calls in hand
+/// (ties: the earliest to sign up), or leaves it open when there is none. Runs behind the inbox: the call, the inbox row and
+/// ThankYouCallAssigned commit together, and a redelivered message is not consumed twice.
+/// </summary>
+public sealed partial class DonorSecuredConsumer(VolunteerCoordinatorDbContext db, TimeProvider clock, ILogger<DonorSecuredConsumer> logger)
+    : IConsumer<DonorSecured>
+{
+    public async Task Consume(ConsumeContext<DonorSecured> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var donor = context.Message;
+        var cancellationToken = context.CancellationToken;
+
+        // A different message about the same donor (CampaignFinance publishing again, a replay) is not a new call.
+        if (await db.ThankYouCalls.AnyAsync(c => c.DonorId == donor.DonorId, cancellationToken))
+        {
+            LogAlreadyExists(logger, donor.DonorId);
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var volunteerId = await FindCaller(cancellationToken);
+        var call = new ThankYouCall
+        {
+            Id = Guid.CreateVersion7(now),
+            DonorId = donor.DonorId,
+            DonorName = DonorName(donor.Name),
+            VolunteerId = volunteerId,
+            CreatedAt = now,
+            AssignedAt = volunteerId is null ? null : now,
+        };
+        db.ThankYouCalls.Add(call);
+        try
+        {
+            // Inside the inbox transaction EF saves behind a savepoint: on a conflict only this insert is undone.
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // Another message about the same donor created the call concurrently and committed first.
+            db.Entry(call).State = EntityState.Detached;
+            LogAlreadyExists(logger, donor.DonorId);
+            return;
+        }
+
+        if (volunteerId is null)
+        {
+            LogLeftOpen(logger, call.Id, donor.DonorId);
+            return;
+        }
+
+        // Stored by the consumer outbox in this transaction, delivered once it commits.
+        await context.Publish(new ThankYouCallAssigned(call.Id, donor.DonorId, volunteerId.Value, now), cancellationToken);
+        LogAssigned(logger, call.Id, donor.DonorId, volunteerId.Value);
+    }
+
+    /// <summary>
+    /// The phone-banker with the fewest assigned, uncompleted calls; ties go to the earliest sign-up. Every phone-banker is
+    /// available: availability says when someone can help, and a thank-you call can wait for that time.
+    /// </summary>
+    Task<Guid?> FindCaller(CancellationToken cancellationToken) =>
+        db.Volunteers
+            .Where(v => v.Skills.Contains(VolunteerSkills.PhoneBanking))
+            .OrderBy(v => db.ThankYouCalls.Count(c => c.VolunteerId == v.Id && c.CompletedAt == null))
+            .ThenBy(v => v.SignedUpAt).ThenBy(v => v.Id)
+            .Select(v => (Guid?)v.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>CampaignFinance limits names to 200 characters; a longer one must not turn the message into a poison message.</summary>
+    static string DonorName(string? name)
+    {
+        var trimmed = name?.Trim() ?? "";
+        return trimmed.Length <= ThankYouCallLimits.DonorNameLength ? trimmed : trimmed[..ThankYouCallLimits.DonorNameLength];
+    }
+
+    [LoggerMessage(LogLevel.Information, "Thank-you call {CallId} for donor {DonorId} assigned to volunteer {VolunteerId}.")]
+    static partial void LogAssigned(ILogger logger, Guid callId, Guid donorId, Guid volunteerId);
+
+    [LoggerMessage(LogLevel.Information, "Thank-you call {CallId} for donor {DonorId} is open: no volunteer can phone-bank yet.")]
+    static partial void LogLeftOpen(ILogger logger, Guid callId, Guid donorId);
+
+    [LoggerMessage(LogLevel.Information, "Donor {DonorId} already has a thank-you call; not creating another.")]
+    static partial void LogAlreadyExists(ILogger logger, Guid donorId);
+}

@@ -1,0 +1,54 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace VolunteerCoordinator.Data;
+
+sealed class VolunteerConfiguration : IEntityTypeConfiguration<Volunteer>
+{
+    public void Configure(EntityTypeBuilder<Volunteer> volunteer)
+    {
+        volunteer.ToTable(nameof(VolunteerCoordinatorDbContext.Volunteers));
+        volunteer.HasKey(v => v.Id);
+        volunteer.Property(v => v.Id).ValueGeneratedNever();
+        volunteer.Property(v => v.Name).HasMaxLength(200);
+        volunteer.Property(v => v.Email).HasMaxLength(254);
+        volunteer.Property(v => v.NormalizedEmail).HasMaxLength(254);
+        volunteer.Property(v => v.Phone).HasMaxLength(16);
+
+        // The race-safe duplicate check: of two concurrent sign-ups with one address, the second insert fails.
+        volunteer.HasIndex(v => v.NormalizedEmail).IsUnique();
+
+        // text[] columns: "who can phone-bank" is an array containment query, served by a GIN index.
+        volunteer.Property(v => v.Skills).HasColumnType("text[]");
+        volunteer.Property(v => v.Availability).HasColumnType("text[]");
+        volunteer.HasIndex(v => v.Skills).HasMethod("gin");
+        volunteer.HasIndex(v => new { v.SignedUpAt, v.Id });
+    }
+}
+
+sealed class ThankYouCallConfiguration : IEntityTypeConfiguration<ThankYouCall>
+{
+    public void Configure(EntityTypeBuilder<ThankYouCall> call)
+    {
+        call.ToTable(nameof(VolunteerCoordinatorDbContext.ThankYouCalls), table =>
+            table.HasCheckConstraint("CK_ThankYouCalls_CompletedByAVolunteer", "\"CompletedAt\" IS NULL OR \"VolunteerId\" IS NOT NULL"));
+        call.HasKey(c => c.Id);
+        call.Property(c => c.Id).ValueGeneratedNever();
+        call.Property(c => c.DonorName).HasMaxLength(ThankYouCallLimits.DonorNameLength);
+        call.Property(c => c.Notes).HasMaxLength(ThankYouCallLimits.NotesLength);
+        call.Property(c => c.Version).IsRowVersion();
+        call.Ignore(c => c.Status);
+
+        // One call per donor, whatever the consumer is sent.
+        call.HasIndex(c => c.DonorId).IsUnique();
+        call.HasIndex(c => new { c.VolunteerId, c.CompletedAt });
+        call.HasIndex(c => new { c.CreatedAt, c.Id });
+        call.HasOne<Volunteer>().WithMany().HasForeignKey(c => c.VolunteerId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+public static class ThankYouCallLimits
+{
+    public const int DonorNameLength = 200;
+    public const int NotesLength = 1000;
+}

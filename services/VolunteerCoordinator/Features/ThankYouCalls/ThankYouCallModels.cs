@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+using VolunteerCoordinator.Data;
+
+namespace VolunteerCoordinator.Features.ThankYouCalls;
+
+/// <summary>A thank-you call to a donor.</summary>
+/// <param name="Status">open (no volunteer yet), assigned, or completed.</param>
+public sealed record ThankYouCallResponse(
+    Guid Id,
+    Guid DonorId,
+    string DonorName,
+    string Status,
+    Guid? VolunteerId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? AssignedAt,
+    DateTimeOffset? CompletedAt,
+    string? Notes)
+{
+    public static ThankYouCallResponse From(ThankYouCall call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        return new(call.Id, call.DonorId, call.DonorName, call.Status, call.VolunteerId, call.CreatedAt, call.AssignedAt,
+            call.CompletedAt, call.Notes);
+    }
+}
+
+public sealed record ThankYouCallPage(IReadOnlyList<ThankYouCallResponse> Items, int Page, int PageSize, int TotalCount);
+
+/// <param name="VolunteerId">A volunteer with the phone-banking skill.</param>
+public sealed record AssignCallRequest([Required] Guid? VolunteerId);
+
+/// <param name="Notes">Optional: what came of the call (at most 1000 characters).</param>
+public sealed record CompleteCallRequest([StringLength(ThankYouCallLimits.NotesLength)] string? Notes);

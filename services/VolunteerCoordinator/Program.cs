@@ -1,0 +1,13 @@
+using Campaign.ServiceDefaults;
+using VolunteerCoordinator;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddVolunteerCoordinator();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapVolunteerCoordinatorEndpoints();
+app.Run();
+
+public partial class Program;
