@@ -27,6 +27,8 @@ public sealed partial class OutboundMailSender(
 {
     public const string MessageIdDomain = "campaign.example";
 
+    static readonly TimeSpan DueAlreadyRecheck = TimeSpan.FromSeconds(1);
+
     readonly MailOptions _options = mailOptions.Value;
     readonly MailboxAddress _from = MailboxAddress.Parse(smtpOptions.Value.From);
 
@@ -133,8 +135,8 @@ public sealed partial class OutboundMailSender(
     }
 
     /// <summary>
-    /// How long until the earliest pending message is due again (a message backing off), at most the poll interval; the
-    /// poll interval when one is due already, since another instance is then holding it.
+    /// How long until the earliest pending message is due again (a message backing off), at most the poll interval.
+    /// One due already was either locked by another instance or became due just after the claim: look again shortly.
     /// </summary>
     async Task<TimeSpan> UntilNextRetryAsync(CancellationToken stoppingToken)
     {
@@ -143,8 +145,12 @@ public sealed partial class OutboundMailSender(
         var next = await db.OutboundMessages
             .Where(m => m.Status == OutboundMessageStatus.Pending)
             .MinAsync(m => (DateTimeOffset?)m.NextAttemptAt, stoppingToken);
-        var until = next - clock.GetUtcNow();
-        return until is { } due && due > TimeSpan.Zero && due < _options.PollInterval ? due : _options.PollInterval;
+        if (next is null)
+            return _options.PollInterval;
+        var until = next.Value - clock.GetUtcNow();
+        // Timers round to milliseconds and may fire a little early: aim just past the due time.
+        var wait = until > TimeSpan.Zero ? until + TimeSpan.FromMilliseconds(5) : DueAlreadyRecheck;
+        return wait < _options.PollInterval ? wait : _options.PollInterval;
     }
 
     /// <returns>Null when the channel accepted the message, else why not (without personal data).</returns>
