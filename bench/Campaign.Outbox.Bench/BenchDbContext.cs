@@ -1,0 +1,33 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Campaign.Outbox.Bench;
+
+/// <summary>The business row each benchmark transaction writes next to its event.</summary>
+sealed class BusinessRow
+{
+    public Guid Id { get; set; }
+    public long Seq { get; set; }
+    public decimal Amount { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>A service's DbContext: one business table plus the outbox entities.</summary>
+sealed class BenchDbContext(DbContextOptions<BenchDbContext> options) : DbContext(options)
+{
+    public DbSet<BusinessRow> Rows => Set<BusinessRow>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<BusinessRow>().ToTable("BusinessRow");
+        modelBuilder.AddTransactionalOutboxEntities();
+    }
+
+    /// <summary>Creates the schema as a service's migration would, including the LISTEN/NOTIFY trigger.</summary>
+    public static async Task CreateSchemaAsync(string connectionString)
+    {
+        var options = new DbContextOptionsBuilder<BenchDbContext>().UseNpgsql(connectionString).Options;
+        await using var db = new BenchDbContext(options);
+        await db.Database.EnsureCreatedAsync();
+        await db.Database.ExecuteSqlRawAsync(OutboxMigrationBuilderExtensions.NotifyTriggerSql());
+    }
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+
+namespace Campaign.Outbox.Bench;
+
+/// <summary>Command-line options. Quick mode by default; <c>--full</c> for the issue's figures (100,000 events, 20 s of S2).</summary>
+sealed class BenchOptions
+{
+    public int Events { get; private set; } = 20_000;
+    public int Reps { get; private set; } = 3;
+    public int Writers { get; private set; } = 4;
+    public double S2Seconds { get; private set; } = 10;
+    public IReadOnlyList<int> S2Rates { get; private set; } = [100, 300, 500];
+    public int TwoRelayRate { get; private set; } = 500;
+    public int WriteTransactions { get; private set; } = 3_000;
+    public IReadOnlyList<int> WriteWriters { get; private set; } = [1, 4];
+    public int S3Concurrency { get; private set; } = 100;
+    public bool Full { get; private set; }
+    public bool Warmup { get; private set; } = true;
+    public ISet<string> Only { get; private set; } = new HashSet<string>(["s1", "s2", "s3", "write"], StringComparer.OrdinalIgnoreCase);
+    public string? Out { get; private set; }
+    public RelayTuning Tuning { get; private set; } = new(null, null);
+    public bool RelayMode { get; private set; }
+    public IReadOnlyList<string> Raw { get; private set; } = [];
+
+    public const string Usage = """
+        Campaign.Outbox benchmarks (docs/benchmarks-method): S1 backlog drain, S2 steady latency, S3 direct ceiling, write path.
+          --full                  S1/S3 with 100,000 events and S2 for 20 s (default: quick, 20,000 events, S2 10 s)
+          --events=N              events for S1 and S3
+          --reps=N                interleaved repetitions of every configuration (default 3, at least 3 for figures that count)
+          --writers=N             concurrent writers in the S1 write phase (default 4)
+          --s2-seconds=S          S2 duration per configuration run
+          --s2-rates=100,300,500  S2 rates; --two-relay-rate=500 (0 = skip the two-relay run)
+          --write-tx=N            transactions per write-path run (default 3000); --write-writers=1,4
+          --s3-concurrency=N      publishes in flight in S3 (default 100)
+          --only=s1,s2,s3,write   scenarios to run (S1's ratio needs s3 too)
+          --no-warmup             skip the discarded warm-up round
+          --relay-concurrency=N   override DeliveryConcurrency (default: the library's)
+          --relay-batch=N         override QueryMessageLimit (default: the library's)
+          --out=DIR               where results.json and results.md go (default bench/results/<timestamp>)
+          relay                   (internal) run as the relay child process
+        """;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions { Raw = args };
+        int? events = null;
+        double? seconds = null;
+        int? concurrency = null, batch = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg == "relay")
+            {
+                o.RelayMode = true;
+                continue;
+            }
+            if (arg is "-h" or "--help")
+                throw new UsageException("");
+
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            var name = eq < 0 ? arg : arg[..eq];
+            string Value() => eq >= 0 ? arg[(eq + 1)..] : i + 1 < args.Length ? args[++i] : throw new UsageException($"{name} needs a value");
+            int Int() => int.Parse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture);
+            int[] Ints() => [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
+
+            switch (name)
+            {
+                case "--full": o.Full = true; break;
+                case "--events": events = Int(); break;
+                case "--reps": o.Reps = Int(); break;
+                case "--writers": o.Writers = Int(); break;
+                case "--s2-seconds": seconds = double.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--s2-rates": o.S2Rates = Ints(); break;
+                case "--two-relay-rate": o.TwoRelayRate = Int(); break;
+                case "--write-tx": o.WriteTransactions = Int(); break;
+                case "--write-writers": o.WriteWriters = Ints(); break;
+                case "--s3-concurrency": o.S3Concurrency = Int(); break;
+                case "--only": o.Only = new HashSet<string>(Value().Split(',', StringSplitOptions.RemoveEmptyEntries), StringComparer.OrdinalIgnoreCase); break;
+                case "--no-warmup": o.Warmup = false; break;
+                case "--relay-concurrency": concurrency = Int(); break;
+                case "--relay-batch": batch = Int(); break;
+                case "--out": o.Out = Value(); break;
+                default: throw new UsageException($"unknown option {arg}");
+            }
+        }
+
+        o.Events = events ?? (o.Full ? 100_000 : 20_000);
+        o.S2Seconds = seconds ?? (o.Full ? 20 : 10);
+        o.Tuning = new RelayTuning(concurrency, batch);
+        if (o.Reps < 1 || o.Events < 1 || o.Writers < 1 || o.S3Concurrency < 1 || o.WriteTransactions < 1 || o.S2Seconds <= 0)
+            throw new UsageException("counts must be positive");
+        return o;
+    }
+}
+
+sealed class UsageException : Exception
+{
+    public UsageException()
+    {
+    }
+
+    public UsageException(string message)
+        : base(message)
+    {
+    }
+
+    public UsageException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using MassTransit;
+
+namespace Campaign.Outbox.Bench;
+
+/// <summary>
+/// What the consumer received in the current configuration run: the first receive time of every sequence number
+/// (Stopwatch timestamps, this process's clock), the stamp each message carried, duplicates and strays.
+/// </summary>
+sealed class Recorder
+{
+    long[] _received = [];
+    long[] _stamps = [];
+    Guid _run;
+    int _count;
+    int _expected = int.MaxValue;
+    long _last;
+    int _duplicates;
+    int _strays;
+    TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int Count => Volatile.Read(ref _count);
+    public int Duplicates => Volatile.Read(ref _duplicates);
+    public int Strays => Volatile.Read(ref _strays);
+
+    /// <summary>Stopwatch timestamp of the latest first receipt.</summary>
+    public long Last => Interlocked.Read(ref _last);
+
+    public ReadOnlySpan<long> Received => _received;
+    public ReadOnlySpan<long> Stamps => _stamps;
+
+    public void Reset(Guid run, int capacity, int expected = int.MaxValue)
+    {
+        _received = new long[capacity];
+        _stamps = new long[capacity];
+        _count = 0;
+        _duplicates = 0;
+        _strays = 0;
+        _last = 0;
+        _all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _run = run;
+        Interlocked.Exchange(ref _expected, expected);
+    }
+
+    /// <summary>Sets how many must arrive (once the writer knows); completes at once if they already have.</summary>
+    public void Expect(int expected)
+    {
+        Interlocked.Exchange(ref _expected, expected);
+        if (Volatile.Read(ref _count) >= expected)
+            _all.TrySetResult();
+    }
+
+    public void Record(BenchEvent message)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var received = _received;
+        if (message.Run != _run || message.Seq < 0 || message.Seq >= received.Length)
+        {
+            Interlocked.Increment(ref _strays);
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref received[message.Seq], now, 0) != 0)
+        {
+            Interlocked.Increment(ref _duplicates);
+            return;
+        }
+
+        _stamps[message.Seq] = message.Stamp;
+        long last;
+        do
+        {
+            last = Interlocked.Read(ref _last);
+        }
+        while (now > last && Interlocked.CompareExchange(ref _last, now, last) != last);
+
+        if (Interlocked.Increment(ref _count) >= Volatile.Read(ref _expected))
+            _all.TrySetResult();
+    }
+
+    /// <summary>True when all expected arrived within <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitAllAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _all.Task.WaitAsync(timeout);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>A plain MassTransit consumer: records the receipt and returns.</summary>
+sealed class BenchConsumer(Recorder recorder) : IConsumer<BenchEvent>
+{
+    public Task Consume(ConsumeContext<BenchEvent> context)
+    {
+        recorder.Record(context.Message);
+        return Task.CompletedTask;
+    }
+}

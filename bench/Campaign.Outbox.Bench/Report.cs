@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Campaign.Outbox.Bench;
+
+/// <summary>The markdown tables: median (min–max) over the interleaved repetitions; ratios taken within each repetition.</summary>
+static class Report
+{
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    public static string Markdown(IReadOnlyList<Measurement> results, BenchOptions options, string machine, DateTimeOffset started,
+        TimeSpan elapsed, string command)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(options);
+        var md = new StringBuilder();
+        void Line(string text = "") => md.Append(text).Append('\n');
+
+        Line(Inv($"## Campaign.Outbox benchmark, {started:yyyy-MM-dd HH:mm} UTC"));
+        Line();
+        Line($"- machine: {machine}");
+        Line(Inv($"- command: `{command}` ({elapsed.TotalMinutes:0.0} min)"));
+        Line(Inv($"- {options.Reps} interleaved repetitions per configuration; median (min–max); ratios taken within each repetition"));
+        Line();
+
+        var s3 = Of(results, "S3");
+        var s1 = Of(results, "S1");
+        if (s3.Count > 0 || s1.Count > 0)
+        {
+            var n = (s1.Count > 0 ? s1 : s3)[0].Values["sent"];
+            Line(Inv($"### S1 backlog drain vs S3 direct ceiling ({n:N0} events)"));
+            Line();
+            Line("| scenario | msg/s | ratio to S3 | write phase tx/s | arrived |");
+            Line("|---|---|---|---|---|");
+            if (s3.Count > 0)
+                Line(Inv($"| S3 direct publish + consume (confirms, {options.S3Concurrency} in flight) | {S(s3, "msgPerSec")} | 1 | — | {Arrived(s3)} |"));
+            if (s1.Count > 0)
+            {
+                Line(Inv($"| S1 drain, relay in a 2nd process ({options.Writers} writers in the write phase) | {S(s1, "msgPerSec")} | {DrainRatio(results).Format("N2")} | {S(s1, "writeTxPerSec")} | {Arrived(s1)} |"));
+                Line();
+                Line("Relay process during the drain (sampled every 50 ms):");
+                Line();
+                Line("| working set at start | peak | at end | managed heap peak | CPU s | allocated KB/msg | gen2 GCs | msg per pass | relay failures / warnings | left in outbox |");
+                Line("|---|---|---|---|---|---|---|---|---|---|");
+                Line(Inv($"| {S(s1, "relayWsBaselineMB", "N0")} MB | {S(s1, "relayWsPeakMB", "N0")} MB | {S(s1, "relayWsEndMB", "N0")} MB | {S(s1, "relayHeapPeakMB", "N0")} MB | {S(s1, "relayCpuSeconds", "N1")} | {S(s1, "relayAllocatedKBPerMsg", "N1")} | {S(s1, "relayGen2")} | {S(s1, "relayMsgPerPass", "N0")} | {S(s1, "relayFailures")} / {S(s1, "relayWarnings")} | {S(s1, "leftInOutbox")} |"));
+            }
+            Line();
+        }
+
+        var s2 = Of(results, "S2");
+        if (s2.Count > 0)
+        {
+            Line(Inv($"### S2 steady latency ({options.S2Seconds:0.#} s per run; ms from the stamp taken at publish, right before SaveChanges)"));
+            Line();
+            Line("| rate, relay | arrived | p50 | p95 | p99 | max | from commit p50 / p99 | achieved rate |");
+            Line("|---|---|---|---|---|---|---|---|");
+            foreach (var group in s2.GroupBy(m => m.Config))
+            {
+                var g = group.ToList();
+                Line($"| {group.Key} | {Arrived(g)} | {S(g, "p50", "N1")} | {S(g, "p95", "N1")} | {S(g, "p99", "N1")} | {S(g, "max", "N1")} | {S(g, "commitP50", "N1")} / {S(g, "commitP99", "N1")} | {S(g, "achievedRate", "N0")}/s |");
+            }
+            Line();
+        }
+
+        var w = Of(results, "W");
+        if (w.Count > 0)
+        {
+            Line(Inv($"### Write path ({options.WriteTransactions:N0} transactions per run; one business row, + one outbox publish)"));
+            Line();
+            Line("| writers | plain EF insert tx/s | EF insert + outbox publish tx/s | ratio |");
+            Line("|---|---|---|---|");
+            foreach (var writers in options.WriteWriters)
+            {
+                var plain = w.Where(m => m.Values["writers"] == writers && m.Values["publish"] == 0).ToList();
+                var outbox = w.Where(m => m.Values["writers"] == writers && m.Values["publish"] == 1).ToList();
+                Line($"| {writers} | {S(plain, "txPerSec")} | {S(outbox, "txPerSec")} | {WriteRatio(results, writers).Format("N2")} |");
+            }
+            Line();
+        }
+
+        Line("### Where the CPU went (cores in use during the timed phase, median; the machine has " + Environment.ProcessorCount + ")");
+        Line();
+        Line("| phase | bench process | relay process | postgres | rabbitmq | other (not ours) | machine |");
+        Line("|---|---|---|---|---|---|---|");
+        foreach (var (label, measurements, phase) in CpuPhases(results))
+        {
+            string C(string key) => Summary.Of(measurements.Select(m => m.Cpu.TryGetValue(phase, out var c) && c.TryGetValue(key, out var v) ? v : double.NaN)).Format("N2");
+            Line($"| {label} | {C("bench")} | {C("relay")} | {C("postgres")} | {C("rabbitmq")} | {C("other")} | {C("machine")} |");
+        }
+        Line();
+
+        Line("### Targets");
+        Line();
+        Line("| target | measured (median, min–max) | met |");
+        Line("|---|---|---|");
+        if (s1.Count > 0 && s3.Count > 0)
+        {
+            var ratio = DrainRatio(results);
+            Line($"| S1 drain ≥ 0.5 × S3 | {ratio.Format("N2")} | {Met(ratio.Median >= 0.5)} |");
+        }
+        var second300 = s2.Where(m => m.Values["rate"] == 300 && m.Config.Contains("2nd process", StringComparison.Ordinal)
+            && !m.Config.Contains("two", StringComparison.Ordinal)).ToList();
+        if (second300.Count > 0)
+        {
+            var p50 = Summary.Of(second300.Select(m => m.Values["p50"]));
+            var p99 = Summary.Of(second300.Select(m => m.Values["p99"]));
+            var all = second300.All(m => m.Values["arrived"] >= m.Values["sent"]);
+            Line($"| S2 @300/s, relay in a 2nd process: p50 ≤ 10 ms | {p50.Format("N1")} ms | {Met(p50.Median <= 10)} |");
+            Line($"| S2 @300/s, relay in a 2nd process: p99 ≤ 50 ms | {p99.Format("N1")} ms | {Met(p99.Median <= 50)} |");
+            Line($"| S2 @300/s, relay in a 2nd process: all events arrive | {Arrived(second300)} | {Met(all)} |");
+        }
+        foreach (var writers in options.WriteWriters)
+        {
+            var ratio = WriteRatio(results, writers);
+            if (ratio.Count > 0)
+                Line($"| write path ≥ 0.85 × plain EF ({writers} writer{(writers == 1 ? "" : "s")}) | {ratio.Format("N2")} | {Met(ratio.Median >= 0.85)} |");
+        }
+        var failures = results.Sum(m => m.Values.GetValueOrDefault("relayFailures"));
+        var warnings = results.Sum(m => m.Values.GetValueOrDefault("relayWarnings") + m.Values.GetValueOrDefault("warnings"));
+        var duplicates = results.Sum(m => m.Values.GetValueOrDefault("duplicates"));
+        Line(Inv($"| no collapse mode (relay delivery failures, warnings/errors logged, duplicates delivered) | {failures:N0} / {warnings:N0} / {duplicates:N0} | {Met(failures == 0 && warnings == 0)} |"));
+        return md.ToString();
+    }
+
+    static IEnumerable<(string Label, List<Measurement> Measurements, string Phase)> CpuPhases(IReadOnlyList<Measurement> results)
+    {
+        var s3 = Of(results, "S3");
+        if (s3.Count > 0)
+            yield return ("S3 publish + consume", s3, "run");
+        var s1 = Of(results, "S1");
+        if (s1.Count > 0)
+        {
+            yield return ("S1 write phase", s1, "write");
+            yield return ("S1 drain", s1, "drain");
+        }
+        foreach (var group in Of(results, "W").GroupBy(m => m.Config))
+            yield return ($"write path: {group.Key}", group.ToList(), "run");
+        foreach (var group in Of(results, "S2").GroupBy(m => m.Config))
+            yield return ($"S2 {group.Key}", group.ToList(), "run");
+    }
+
+    /// <summary>S1 drain msg/s over S3 msg/s of the same repetition.</summary>
+    public static Summary DrainRatio(IReadOnlyList<Measurement> results) => Summary.Of(
+        from s1 in Of(results, "S1")
+        join s3 in Of(results, "S3") on s1.Rep equals s3.Rep
+        select s1.Values["msgPerSec"] / s3.Values["msgPerSec"]);
+
+    /// <summary>Outbox tx/s over plain tx/s of the same repetition and writer count.</summary>
+    public static Summary WriteRatio(IReadOnlyList<Measurement> results, int writers)
+    {
+        var w = Of(results, "W").Where(m => m.Values["writers"] == writers).ToList();
+        return Summary.Of(
+            from outbox in w.Where(m => m.Values["publish"] == 1)
+            join plain in w.Where(m => m.Values["publish"] == 0) on outbox.Rep equals plain.Rep
+            select outbox.Values["txPerSec"] / plain.Values["txPerSec"]);
+    }
+
+    static List<Measurement> Of(IReadOnlyList<Measurement> results, string scenario) => [.. results.Where(m => m.Scenario == scenario)];
+
+    static string S(List<Measurement> measurements, string key, string format = "N0") =>
+        Summary.Of(measurements.Select(m => m.Values.TryGetValue(key, out var v) ? v : double.NaN)).Format(format);
+
+    /// <summary>"all 6,000 ×3" or the worst repetition's count.</summary>
+    static string Arrived(List<Measurement> measurements)
+    {
+        if (measurements.All(m => m.Values["arrived"] >= m.Values["sent"]))
+            return Inv($"all ({measurements[0].Values["sent"]:N0}) ×{measurements.Count}");
+        var worst = measurements.MinBy(m => m.Values["arrived"] / m.Values["sent"])!;
+        return Inv($"worst {worst.Values["arrived"]:N0} of {worst.Values["sent"]:N0}");
+    }
+
+    static string Met(bool met) => met ? "**met**" : "**missed**";
+
+    static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,409 @@
+using System.Diagnostics;
+using Campaign.Testing;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Campaign.Outbox.Bench;
+
+enum RelayPlacement
+{
+    /// <summary>The writer's own relay (hosted service in the writing process).</summary>
+    Same,
+
+    /// <summary>Writer write-only; the relay runs in a second process.</summary>
+    Second,
+
+    /// <summary>The writer's relay and a second process's relay, on one database.</summary>
+    Both,
+}
+
+/// <summary>The scenarios of docs/benchmarks-method, one configuration run per call, each on its own database and queue.</summary>
+sealed class Scenarios(BenchOptions options, string runId) : IDisposable
+{
+    static readonly TimeSpan WarmupTimeout = TimeSpan.FromSeconds(60);
+    readonly LogCounter _logs = new("bench");
+    readonly RelayMeter _meter = new();
+    int _configs;
+
+    public List<Measurement> Results { get; } = [];
+
+    (string Id, string Queue, string Prefix) Names(string scenario, int rep)
+    {
+        var id = $"{runId}-{scenario}-r{rep}-{Interlocked.Increment(ref _configs)}";
+        return (id, $"bench-{id}", $"bench-{id}-");
+    }
+
+    static Task<TestDatabase> CreateDatabaseAsync(string scenario) => TestDatabase.CreateAsync($"bench_{scenario}");
+
+    // ---------------------------------------------------------------- S3 direct ceiling
+
+    public async Task<Measurement> S3Async(int rep, int events, bool record = true)
+    {
+        var (_, queue, prefix) = Names("s3", rep);
+        var recorder = new Recorder();
+        string? exchange = null;
+        try
+        {
+            await using var host = await BenchHost.StartAsync(null, OutboxMode.None, prefix, queue, recorder, _logs, options.Tuning);
+            exchange = host.MessageExchange;
+            var bus = host.Services.GetRequiredService<IBus>();
+
+            await PublishDirectAsync(bus, recorder, Guid.NewGuid(), Math.Min(500, events), options.S3Concurrency, WarmupTimeout);
+
+            var run = Guid.NewGuid();
+            recorder.Reset(run, events, events);
+            var cpu0 = CpuProbe.Take();
+            var t0 = Stopwatch.GetTimestamp();
+            var published = await PublishAsync(bus, run, events, options.S3Concurrency);
+            var complete = await recorder.WaitAllAsync(DrainTimeout(events));
+            var cpu1 = CpuProbe.Take();
+            var seconds = Stopwatch.GetElapsedTime(t0, Math.Max(recorder.Last, t0 + 1)).TotalSeconds;
+
+            var m = new Measurement("S3", "direct publish", rep, new()
+            {
+                ["msgPerSec"] = recorder.Count / seconds,
+                ["publishPerSec"] = events / Stopwatch.GetElapsedTime(t0, published).TotalSeconds,
+                ["seconds"] = seconds,
+                ["arrived"] = recorder.Count,
+                ["sent"] = events,
+                ["duplicates"] = recorder.Duplicates,
+                ["complete"] = complete ? 1 : 0,
+            }, new() { ["run"] = cpu1.Since(cpu0) });
+            if (record)
+                Results.Add(m);
+            return m;
+        }
+        finally
+        {
+            await Rabbit.DeleteAsync([queue], Exchanges(queue, exchange));
+        }
+    }
+
+    static async Task PublishDirectAsync(IBus bus, Recorder recorder, Guid run, int count, int concurrency, TimeSpan timeout)
+    {
+        recorder.Reset(run, count, count);
+        await PublishAsync(bus, run, count, concurrency);
+        if (!await recorder.WaitAllAsync(timeout))
+            throw new TimeoutException($"warm-up: {recorder.Count} of {count} arrived");
+    }
+
+    /// <summary>Publishes straight to RabbitMQ with <paramref name="concurrency"/> publishes in flight (each awaits its confirm).</summary>
+    static async Task<long> PublishAsync(IBus bus, Guid run, int count, int concurrency)
+    {
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            for (var i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))
+                await bus.Publish(new BenchEvent(run, i, Stopwatch.GetTimestamp()));
+        })));
+        return Stopwatch.GetTimestamp();
+    }
+
+    // ---------------------------------------------------------------- S1 backlog drain
+
+    public async Task<Measurement> S1Async(int rep, int events, bool record = true)
+    {
+        var (_, queue, prefix) = Names("s1", rep);
+        var recorder = new Recorder();
+        string? exchange = null;
+        await using var database = await CreateDatabaseAsync("s1");
+        await BenchDbContext.CreateSchemaAsync(database.ConnectionString);
+        try
+        {
+            await using var host = await BenchHost.StartAsync(database.ConnectionString, OutboxMode.WriteOnly, prefix, queue, recorder, _logs,
+                options.Tuning);
+            exchange = host.MessageExchange;
+            await using var relay = await RelayChild.StartAsync(database.ConnectionString, options.Tuning);
+
+            // Warm-up (not measured): the child relay delivers a few hundred events so its code is jitted and its
+            // connections are open; then it stops, and the backlog is written with no relay running.
+            await relay.StartRelayAsync();
+            var warmup = Math.Min(500, events);
+            var warmupRun = Guid.NewGuid();
+            recorder.Reset(warmupRun, warmup, warmup);
+            await WriteFixedAsync(host.Services, warmup, options.Writers, publish: true, warmupRun);
+            if (!await recorder.WaitAllAsync(WarmupTimeout))
+                throw new TimeoutException($"S1 warm-up: {recorder.Count} of {warmup} arrived");
+            await relay.StopRelayAsync();
+
+            // Write phase: N transactions, each one business row + one event, relay not running.
+            var run = Guid.NewGuid();
+            recorder.Reset(run, events, events);
+            var w0 = CpuProbe.Take(relay.Pid);
+            var writeTime = await WriteFixedAsync(host.Services, events, options.Writers, publish: true, run);
+            var w1 = CpuProbe.Take(relay.Pid);
+            var pending = await CountOutboxAsync(database.ConnectionString);
+
+            // Drain: start the relay in the second process, time until the consumer has all N.
+            var d0 = CpuProbe.Take(relay.Pid);
+            var t0 = Stopwatch.GetTimestamp();
+            if (RelayMeter.Trace)
+                await Console.Error.WriteLineAsync($"[trace] {t0 / (Stopwatch.Frequency / 1000)} ms: drain starts");
+            await relay.StartRelayAsync();
+            var complete = await recorder.WaitAllAsync(DrainTimeout(events));
+            if (RelayMeter.Trace)
+                await Console.Error.WriteLineAsync($"[trace] {recorder.Last / (Stopwatch.Frequency / 1000)} ms: last received");
+            var d1 = CpuProbe.Take(relay.Pid);
+            var stats = await relay.StopRelayAsync();
+            var seconds = Stopwatch.GetElapsedTime(t0, Math.Max(recorder.Last, t0 + 1)).TotalSeconds;
+            var left = await CountOutboxAsync(database.ConnectionString);
+
+            var m = new Measurement("S1", "backlog drain, relay in 2nd process", rep, new()
+            {
+                ["writeTxPerSec"] = events / writeTime.TotalSeconds,
+                ["msgPerSec"] = recorder.Count / seconds,
+                ["seconds"] = seconds,
+                ["arrived"] = recorder.Count,
+                ["sent"] = events,
+                ["pendingBeforeDrain"] = pending,
+                ["leftInOutbox"] = left,
+                ["duplicates"] = recorder.Duplicates,
+                ["complete"] = complete ? 1 : 0,
+                ["relayWsBaselineMB"] = stats.WorkingSetBaselineMB,
+                ["relayWsPeakMB"] = stats.WorkingSetPeakMB,
+                ["relayWsEndMB"] = stats.WorkingSetEndMB,
+                ["relayHeapPeakMB"] = stats.HeapPeakMB,
+                ["relayCpuSeconds"] = stats.CpuSeconds,
+                ["relayAllocatedKBPerMsg"] = stats.AllocatedMB * 1024 / Math.Max(1, stats.Delivered),
+                ["relayGen2"] = stats.Gen2,
+                ["relayPasses"] = stats.Passes,
+                ["relayMsgPerPass"] = stats.Delivered / (double)Math.Max(1, stats.Passes),
+                ["relayFailures"] = stats.Failures,
+                ["relayWarnings"] = stats.Warnings + stats.Errors,
+            }, new() { ["write"] = w1.Since(w0), ["drain"] = d1.Since(d0) }, stats);
+            if (record)
+                Results.Add(m);
+            return m;
+        }
+        finally
+        {
+            await Rabbit.DeleteAsync([queue], Exchanges(queue, exchange));
+        }
+    }
+
+    // ---------------------------------------------------------------- Write path
+
+    public async Task<Measurement> WriteAsync(int rep, bool publish, int writers, int transactions, bool record = true)
+    {
+        var (_, _, prefix) = Names("w", rep);
+        string? exchange = null;
+        await using var database = await CreateDatabaseAsync("write");
+        await BenchDbContext.CreateSchemaAsync(database.ConnectionString);
+        try
+        {
+            await using var host = await BenchHost.StartAsync(database.ConnectionString, OutboxMode.WriteOnly, prefix, null, null, _logs,
+                options.Tuning);
+            exchange = host.MessageExchange;
+            var run = Guid.NewGuid();
+            await WriteFixedAsync(host.Services, Math.Min(300, transactions), writers, publish, run);
+
+            var cpu0 = CpuProbe.Take();
+            var elapsed = await WriteFixedAsync(host.Services, transactions, writers, publish, run, offset: 1_000_000);
+            var cpu1 = CpuProbe.Take();
+            var m = new Measurement("W", $"{(publish ? "EF insert + outbox publish" : "plain EF insert")}, {writers} writer{(writers == 1 ? "" : "s")}",
+                rep, new()
+                {
+                    ["txPerSec"] = transactions / elapsed.TotalSeconds,
+                    ["transactions"] = transactions,
+                    ["writers"] = writers,
+                    ["publish"] = publish ? 1 : 0,
+                }, new() { ["run"] = cpu1.Since(cpu0) });
+            if (record)
+                Results.Add(m);
+            return m;
+        }
+        finally
+        {
+            await Rabbit.DeleteAsync([], Exchanges(null, exchange));
+        }
+    }
+
+    /// <summary>Runs <paramref name="count"/> transactions on <paramref name="writers"/> concurrent writers, as fast as they go.</summary>
+    static async Task<TimeSpan> WriteFixedAsync(IServiceProvider services, int count, int writers, bool publish, Guid run, long offset = 0)
+    {
+        var next = -1;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
+        {
+            for (var i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))
+                await WriteOneAsync(services, run, i, offset, publish, null);
+        })));
+        return clock.Elapsed;
+    }
+
+    /// <summary>
+    /// One unit of work as a request handler does it: a scope, its DbContext, one business row, optionally one event through
+    /// the scoped <see cref="IPublishEndpoint"/> (the bus outbox), one SaveChanges = one transaction.
+    /// </summary>
+    static async Task WriteOneAsync(IServiceProvider services, Guid run, long seq, long offset, bool publish, long[]? committed)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BenchDbContext>();
+        db.Rows.Add(new BusinessRow { Id = Guid.CreateVersion7(), Seq = seq + offset, Amount = 25m, CreatedAt = DateTime.UtcNow });
+        if (publish)
+            await scope.ServiceProvider.GetRequiredService<IPublishEndpoint>().Publish(new BenchEvent(run, seq, Stopwatch.GetTimestamp()));
+        await db.SaveChangesAsync();
+        if (committed is not null)
+            committed[seq] = Stopwatch.GetTimestamp();
+    }
+
+    // ---------------------------------------------------------------- S2 steady latency
+
+    public async Task<Measurement> S2Async(int rep, int rate, RelayPlacement placement, TimeSpan duration, bool record = true)
+    {
+        var (_, queue, prefix) = Names($"s2-{rate}-{placement.ToString().ToLowerInvariant()}", rep);
+        var recorder = new Recorder();
+        string? exchange = null;
+        await using var database = await CreateDatabaseAsync("s2");
+        await BenchDbContext.CreateSchemaAsync(database.ConnectionString);
+        try
+        {
+            RelayChild? relay = null;
+            try
+            {
+                if (placement != RelayPlacement.Same)
+                {
+                    relay = await RelayChild.StartAsync(database.ConnectionString, options.Tuning);
+                    await relay.StartRelayAsync();
+                }
+
+                await using var host = await BenchHost.StartAsync(database.ConnectionString,
+                    placement == RelayPlacement.Second ? OutboxMode.WriteOnly : OutboxMode.Relay, prefix, queue, recorder, _logs, options.Tuning);
+                exchange = host.MessageExchange;
+
+                // Warm-up (not measured): one second at the same rate, all delivered.
+                var warmupRun = Guid.NewGuid();
+                recorder.Reset(warmupRun, rate);
+                var sentWarmup = await WritePacedAsync(host.Services, warmupRun, rate, TimeSpan.FromSeconds(1), new long[rate]);
+                recorder.Expect(sentWarmup);
+                if (!await recorder.WaitAllAsync(WarmupTimeout))
+                    throw new TimeoutException($"S2 warm-up: {recorder.Count} of {sentWarmup} arrived");
+
+                var capacity = (int)(rate * duration.TotalSeconds) + 16;
+                var committed = new long[capacity];
+                var run = Guid.NewGuid();
+                recorder.Reset(run, capacity);
+                var logWarnings = _logs.Warnings + _logs.Errors;
+                var meter0 = _meter.Read();
+                var cpu0 = CpuProbe.Take(relay?.Pid);
+                var t0 = Stopwatch.GetTimestamp();
+                var sent = await WritePacedAsync(host.Services, run, rate, duration, committed);
+                var writeSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                recorder.Expect(sent);
+                var complete = await recorder.WaitAllAsync(TimeSpan.FromSeconds(Math.Max(10, duration.TotalSeconds)));
+                var cpu1 = CpuProbe.Take(relay?.Pid);
+                var relayStats = relay is null ? null : await relay.StopRelayAsync();
+                var meter = _meter.Read().Minus(meter0);
+
+                var fromStamp = new List<double>(sent);
+                var fromCommit = new List<double>(sent);
+                var received = recorder.Received;
+                var stamps = recorder.Stamps;
+                for (var i = 0; i < sent; i++)
+                {
+                    if (received[i] == 0)
+                        continue;
+                    if (stamps[i] != 0)
+                        fromStamp.Add(Stopwatch.GetElapsedTime(stamps[i], received[i]).TotalMilliseconds);
+                    if (committed[i] != 0)
+                        fromCommit.Add(Stopwatch.GetElapsedTime(committed[i], received[i]).TotalMilliseconds);
+                }
+                var s = fromStamp.Order().ToArray();
+                var c = fromCommit.Order().ToArray();
+
+                var m = new Measurement("S2", $"{rate}/s, {Describe(placement)}", rep, new()
+                {
+                    ["rate"] = rate,
+                    ["sent"] = sent,
+                    ["arrived"] = recorder.Count,
+                    ["arrivedPct"] = 100.0 * recorder.Count / Math.Max(1, sent),
+                    ["achievedRate"] = sent / writeSeconds,
+                    ["p50"] = Percentiles.Of(s, 50),
+                    ["p95"] = Percentiles.Of(s, 95),
+                    ["p99"] = Percentiles.Of(s, 99),
+                    ["max"] = s.Length == 0 ? double.NaN : s[^1],
+                    ["commitP50"] = Percentiles.Of(c, 50),
+                    ["commitP99"] = Percentiles.Of(c, 99),
+                    ["commitMax"] = c.Length == 0 ? double.NaN : c[^1],
+                    ["duplicates"] = recorder.Duplicates,
+                    ["complete"] = complete ? 1 : 0,
+                    ["inProcessPasses"] = meter.Passes,
+                    ["inProcessDelivered"] = meter.Delivered,
+                    ["childPasses"] = relayStats?.Passes ?? 0,
+                    ["childDelivered"] = relayStats?.Delivered ?? 0,
+                    ["relayFailures"] = meter.Failures + (relayStats?.Failures ?? 0),
+                    ["warnings"] = _logs.Warnings + _logs.Errors - logWarnings + (relayStats is null ? 0 : relayStats.Warnings + relayStats.Errors),
+                }, new() { ["run"] = cpu1.Since(cpu0) }, relayStats);
+                if (record)
+                    Results.Add(m);
+                return m;
+            }
+            finally
+            {
+                if (relay is not null)
+                    await relay.DisposeAsync();
+            }
+        }
+        finally
+        {
+            await Rabbit.DeleteAsync([queue], Exchanges(queue, exchange));
+        }
+    }
+
+    static string Describe(RelayPlacement placement) => placement switch
+    {
+        RelayPlacement.Same => "relay in the writer's process",
+        RelayPlacement.Second => "relay in a 2nd process",
+        _ => "two relays (writer's + 2nd process)",
+    };
+
+    /// <summary>
+    /// Commits events at a fixed rate: event i is due at start + i/rate; up to 8 writers take the next due event, so a
+    /// slow transaction does not hold the schedule back. Records each event's commit time (right after SaveChanges returns).
+    /// </summary>
+    static async Task<int> WritePacedAsync(IServiceProvider services, Guid run, int rate, TimeSpan duration, long[] committed)
+    {
+        var total = Math.Min(committed.Length, (int)(rate * duration.TotalSeconds));
+        var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            for (var i = Interlocked.Increment(ref next); i < total; i = Interlocked.Increment(ref next))
+            {
+                var due = start + (long)(i * (double)Stopwatch.Frequency / rate);
+                var wait = due - Stopwatch.GetTimestamp();
+                if (wait > 0)
+                    await Task.Delay(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency));
+                await WriteOneAsync(services, run, i, 0, publish: true, committed);
+            }
+        })));
+        return total;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    static TimeSpan DrainTimeout(int events) => TimeSpan.FromSeconds(Math.Max(120, events / 100.0));
+
+    static IEnumerable<string> Exchanges(string? queue, string? messageExchange)
+    {
+        if (queue is not null)
+            yield return queue;
+        if (!string.IsNullOrEmpty(messageExchange))
+            yield return messageExchange;
+    }
+
+    /// <summary>Messages still in the outbox table.</summary>
+    static async Task<long> CountOutboxAsync(string connectionString)
+    {
+        var options = new DbContextOptionsBuilder<BenchDbContext>().UseNpgsql(connectionString).Options;
+        await using var db = new BenchDbContext(options);
+        return await db.Database.SqlQuery<long>($"SELECT count(*) AS \"Value\" FROM \"OutboxMessage\"").SingleAsync();
+    }
+
+    public void Dispose()
+    {
+        _meter.Dispose();
+        _logs.Dispose();
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Campaign.Outbox benchmarks (scenarios of docs/benchmarks-method): one command.
+#
+#   bench/run.sh            quick mode: S1/S3 with 20,000 events, S2 10 s per run, write path; 3 interleaved repetitions (~6-8 min)
+#   bench/run.sh --full     the issue's figures: S1/S3 with 100,000 events, S2 20 s per run
+#   bench/run.sh --help     every option (--events, --reps, --only, --s2-seconds, ...)
+#
+# Starts the private PostgreSQL and RabbitMQ (deploy/local/infra up), builds the benchmark in Release, runs it, writes
+# results.json and results.md to bench/results/<timestamp>/ (git-ignored) and prints the markdown tables on stdout.
+# Progress goes to stderr. Every configuration run uses its own throwaway database and its own queue and exchanges.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+PROJECT="$ROOT/bench/Campaign.Outbox.Bench/Campaign.Outbox.Bench.csproj"
+DLL="$ROOT/bench/Campaign.Outbox.Bench/bin/Release/net10.0/Campaign.Outbox.Bench.dll"
+cd "$ROOT"
+
+for arg in "$@"; do
+    if [[ $arg == "-h" || $arg == "--help" ]]; then
+        dotnet build "$PROJECT" -c Release --nologo -v quiet >&2
+        exec dotnet "$DLL" --help
+    fi
+done
+
+deploy/local/infra up >&2
+echo "[bench] building (Release)" >&2
+dotnet build "$PROJECT" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+exec dotnet "$DLL" "$@"
