@@ -1,0 +1,19 @@
+using Campaign.Outbox;
+using Microsoft.EntityFrameworkCore;
+
+namespace CampaignFinance.Data;
+
+public sealed class FinanceDbContext(DbContextOptions<FinanceDbContext> options) : DbContext(options)
+{
+    public DbSet<Donor> Donors => Set<Donor>();
+
+    public DbSet<Contribution> Contributions => Set<Contribution>();
+
+    public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(FinanceDbContext).Assembly);
+        modelBuilder.AddTransactionalOutboxEntities();
+    }
+}

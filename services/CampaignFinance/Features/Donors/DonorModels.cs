@@ -1,0 +1,99 @@
+using System.ComponentModel.DataAnnotations;
+using CampaignFinance.Data;
+
+namespace CampaignFinance.Features.Donors;
+
+/// <summary>A donor's registration.</summary>
+/// <param name="Name">At most 200 characters.</param>
+/// <param name="Email">A valid address, at most 254 characters; one donor per address, compared case-insensitively.</param>
+/// <param name="Address">Optional US postal address; itemized contributions (Form 8872) report it.</param>
+/// <param name="Employer">Optional, at most 200 characters; itemized contributions report it.</param>
+/// <param name="Occupation">Optional, at most 200 characters; itemized contributions report it.</param>
+public sealed record RegisterDonorRequest(
+    [Required, StringLength(DonorLimits.NameLength)] string? Name,
+    [Required, StringLength(DonorLimits.EmailLength), EmailAddress] string? Email,
+    PostalAddressRequest? Address,
+    [StringLength(DonorLimits.EmployerLength)] string? Employer,
+    [StringLength(DonorLimits.OccupationLength)] string? Occupation);
+
+/// <summary>A US postal address.</summary>
+/// <param name="Line1">Street address, at most 200 characters.</param>
+/// <param name="Line2">Optional: apartment, suite, unit; at most 200 characters.</param>
+/// <param name="City">At most 100 characters.</param>
+/// <param name="State">Two-letter USPS code of a state, DC, a territory or an armed forces region (AA, AE, AP).</param>
+/// <param name="PostalCode">ZIP (12345) or ZIP+4 (12345-6789).</param>
+public sealed record PostalAddressRequest(
+    [Required, StringLength(DonorLimits.AddressLineLength)] string? Line1,
+    [StringLength(DonorLimits.AddressLineLength)] string? Line2,
+    [Required, StringLength(DonorLimits.CityLength)] string? City,
+    [Required, StringLength(2, MinimumLength = 2)] string? State,
+    [Required, StringLength(10)] string? PostalCode);
+
+public sealed record PostalAddress(string Line1, string? Line2, string City, string State, string PostalCode)
+{
+    public static PostalAddress? From(Donor donor)
+    {
+        ArgumentNullException.ThrowIfNull(donor);
+        return donor is { AddressLine1: { } line1, City: { } city, State: { } state, PostalCode: { } postalCode }
+            ? new PostalAddress(line1, donor.AddressLine2, city, state, postalCode)
+            : null;
+    }
+}
+
+/// <summary>A donor.</summary>
+/// <param name="Id">The donor's id.</param>
+/// <param name="Name">The donor's name.</param>
+/// <param name="Email">The address as registered (unique, compared case-insensitively).</param>
+/// <param name="Address">The postal address, or null.</param>
+/// <param name="Employer">The employer, or null.</param>
+/// <param name="Occupation">The occupation, or null.</param>
+/// <param name="RegisteredAt">When the donor was registered.</param>
+/// <param name="SecuredAt">When the donor's first contribution was recorded; null before.</param>
+public sealed record DonorResponse(
+    Guid Id,
+    string Name,
+    string Email,
+    PostalAddress? Address,
+    string? Employer,
+    string? Occupation,
+    DateTimeOffset RegisteredAt,
+    DateTimeOffset? SecuredAt)
+{
+    public static DonorResponse From(Donor donor)
+    {
+        ArgumentNullException.ThrowIfNull(donor);
+        return new(donor.Id, donor.Name, donor.Email, PostalAddress.From(donor), donor.Employer, donor.Occupation, donor.RegisteredAt,
+            donor.SecuredAt);
+    }
+}
+
+/// <summary>What a donor has given in one currency.</summary>
+/// <param name="Currency">ISO 4217 code.</param>
+/// <param name="Lifetime">All contributions.</param>
+/// <param name="YearToDate">Contributions received in the calendar year of the details' <c>asOf</c> date.</param>
+public sealed record DonorTotal(string Currency, decimal Lifetime, decimal YearToDate);
+
+/// <summary>A donor with their totals.</summary>
+/// <param name="Id">The donor's id.</param>
+/// <param name="Name">The donor's name.</param>
+/// <param name="Email">The address as registered.</param>
+/// <param name="Address">The postal address, or null.</param>
+/// <param name="Employer">The employer, or null.</param>
+/// <param name="Occupation">The occupation, or null.</param>
+/// <param name="RegisteredAt">When the donor was registered.</param>
+/// <param name="SecuredAt">When the donor's first contribution was recorded; null before.</param>
+/// <param name="AsOf">Today (UTC): the year-to-date totals count the contributions received from January 1 of its year.</param>
+/// <param name="Totals">One entry per accepted currency (USD only for now), zero when the donor has given nothing.</param>
+public sealed record DonorDetails(
+    Guid Id,
+    string Name,
+    string Email,
+    PostalAddress? Address,
+    string? Employer,
+    string? Occupation,
+    DateTimeOffset RegisteredAt,
+    DateTimeOffset? SecuredAt,
+    DateOnly AsOf,
+    IReadOnlyList<DonorTotal> Totals);
+
+public sealed record DonorPage(IReadOnlyList<DonorResponse> Items, int Page, int PageSize, int TotalCount);

@@ -1,0 +1,178 @@
+using CampaignFinance.Data;
+using CampaignFinance.Idempotency;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace CampaignFinance.Features.Donors;
+
+/// <summary>Donor registration, a donor with their totals, and the donor list.</summary>
+public static partial class DonorsEndpoints
+{
+    const int DefaultPageSize = 20;
+    const int MaxPageSize = 100;
+
+    public static IEndpointRouteBuilder MapDonorsEndpoints(this IEndpointRouteBuilder app)
+    {
+        var donors = app.MapGroup("/donors").WithTags("Donors");
+        donors.MapPost("/", RegisterDonor)
+            .WithName("RegisterDonor")
+            .WithSummary("Registers a donor.")
+            .WithDescription("An address that is already registered (compared case-insensitively) answers 409 with the existing "
+                + "donor's id in the problem's `donorId` extension. With an `Idempotency-Key` header (1 to 100 printable ASCII "
+                + "characters), a retry with the same key and body answers the first response again and registers nobody; the "
+                + "same key with another request answers 422.")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        donors.MapGet("/", ListDonors)
+            .WithName("ListDonors")
+            .WithSummary("Lists donors in registration order, filtered by name (contains, case-insensitive) and email (exact, case-insensitive).");
+        donors.MapGet("/{id:guid}", GetDonor)
+            .WithName("GetDonor")
+            .WithSummary("One donor with lifetime and year-to-date totals per currency.");
+        return app;
+    }
+
+    static async Task<Results<Created<DonorResponse>, ValidationProblem, ProblemHttpResult, StoredResponse>> RegisterDonor(
+        RegisterDonorRequest request, HttpRequest http, FinanceDbContext db, IdempotentRequests idempotency, TimeProvider clock,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var (form, errors) = DonorForm.Read(request);
+        var (key, keyErrors) = IdempotencyKey.Read(http);
+        foreach (var (field, messages) in keyErrors)
+            errors[field] = messages;
+        if (form is null || errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+
+        var call = key is null ? null : idempotency.Describe(key, "POST /donors", request);
+        if (call is not null && await idempotency.FindAsync(call, cancellationToken) is { } prior)
+            return prior.SameRequest ? prior.Response : IdempotentRequests.KeyReused();
+
+        var existing = await FindByEmail(db, form.NormalizedEmail, cancellationToken);
+        if (existing is not null)
+            return AlreadyRegistered(existing.Value);
+
+        var now = clock.GetUtcNow();
+        var donor = new Donor
+        {
+            Id = Guid.CreateVersion7(now),
+            Name = form.Name,
+            Email = form.Email,
+            NormalizedEmail = form.NormalizedEmail,
+            AddressLine1 = form.Address?.Line1,
+            AddressLine2 = form.Address?.Line2,
+            City = form.Address?.City,
+            State = form.Address?.State,
+            PostalCode = form.Address?.PostalCode,
+            Employer = form.Employer,
+            Occupation = form.Occupation,
+            RegisteredAt = now,
+        };
+        db.Donors.Add(donor);
+        var response = DonorResponse.From(donor);
+        var location = $"/donors/{donor.Id}";
+        if (call is not null)
+            idempotency.Record(call, StatusCodes.Status201Created, response, location);
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException exception) when (IdempotentRequests.IsUniqueViolation(exception))
+        {
+            // A concurrent request committed first: the same key (answer with its response) or the same address (409).
+            db.ChangeTracker.Clear();
+            if (call is not null && await idempotency.FindAsync(call, cancellationToken) is { } winner)
+                return winner.SameRequest ? winner.Response : IdempotentRequests.KeyReused();
+            var holder = await FindByEmail(db, form.NormalizedEmail, cancellationToken);
+            if (holder is null)
+                throw;
+            return AlreadyRegistered(holder.Value);
+        }
+
+        LogRegistered(loggers.CreateLogger(typeof(DonorsEndpoints).FullName!), donor.Id);
+        return TypedResults.Created(location, response);
+    }
+
+    static Task<Guid?> FindByEmail(FinanceDbContext db, string normalizedEmail, CancellationToken cancellationToken) =>
+        db.Donors.Where(d => d.NormalizedEmail == normalizedEmail).Select(d => (Guid?)d.Id).SingleOrDefaultAsync(cancellationToken);
+
+    /// <summary>409 naming the donor who holds the address by id only: the caller may not be that person.</summary>
+    static ProblemHttpResult AlreadyRegistered(Guid donorId) => TypedResults.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status409Conflict,
+        Type = "https://tools.ietf.org/html/rfc9110#section-15.5.10",
+        Title = "A donor with this email address is already registered.",
+        Detail = "See the 'donorId' extension for the existing donor.",
+        Extensions = { ["donorId"] = donorId },
+    });
+
+    static async Task<Results<Ok<DonorPage>, ValidationProblem>> ListDonors(
+        string? name, string? email, int? page, int? pageSize, FinanceDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (page is < 1)
+            errors["page"] = ["The page must be 1 or more."];
+        if (pageSize is < 1 or > MaxPageSize)
+            errors["pageSize"] = [$"The page size must be between 1 and {MaxPageSize}."];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+
+        var query = db.Donors.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(name))
+        {
+            var pattern = "%" + EscapeLike(name.Trim()) + "%";
+            query = query.Where(d => EF.Functions.ILike(d.Name, pattern, @"\"));
+        }
+        if (!string.IsNullOrWhiteSpace(email))
+        {
+            var normalized = DonorForm.Normalize(email);
+            query = query.Where(d => d.NormalizedEmail == normalized);
+        }
+
+        var currentPage = page ?? 1;
+        var size = pageSize ?? DefaultPageSize;
+        var total = await query.CountAsync(cancellationToken);
+        var donors = await query
+            .OrderBy(d => d.RegisteredAt).ThenBy(d => d.Id)
+            .Skip((currentPage - 1) * size).Take(size)
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new DonorPage([.. donors.Select(DonorResponse.From)], currentPage, size, total));
+    }
+
+    /// <summary>A name is matched literally: % and _ in it are not wildcards.</summary>
+    static string EscapeLike(string value) =>
+        value.Replace(@"\", @"\\", StringComparison.Ordinal)
+            .Replace("%", @"\%", StringComparison.Ordinal)
+            .Replace("_", @"\_", StringComparison.Ordinal);
+
+    static async Task<Results<Ok<DonorDetails>, NotFound>> GetDonor(Guid id, FinanceDbContext db, TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        var donor = await db.Donors.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (donor is null)
+            return TypedResults.NotFound();
+
+        // The year is the clock's (UTC) year: never behind a US time zone, so a contribution received "today" counts.
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var yearStart = new DateOnly(today.Year, 1, 1);
+        var sums = await db.Contributions.AsNoTracking()
+            .Where(c => c.DonorId == id)
+            .GroupBy(c => c.Currency)
+            .Select(g => new DonorTotal(
+                g.Key,
+                g.Sum(c => c.Amount),
+                g.Sum(c => c.ReceivedOn >= yearStart && c.ReceivedOn <= today ? c.Amount : 0m)))
+            .ToListAsync(cancellationToken);
+
+        var totals = Currencies.Accepted.Union(sums.Select(s => s.Currency))
+            .Select(currency => sums.SingleOrDefault(s => s.Currency == currency) ?? new DonorTotal(currency, 0.00m, 0.00m))
+            .ToList();
+        var response = DonorResponse.From(donor);
+        return TypedResults.Ok(new DonorDetails(response.Id, response.Name, response.Email, response.Address, response.Employer,
+            response.Occupation, response.RegisteredAt, response.SecuredAt, today, totals));
+    }
+
+    [LoggerMessage(LogLevel.Information, "Donor {DonorId} registered.")]
+    static partial void LogRegistered(ILogger logger, Guid donorId);
+}

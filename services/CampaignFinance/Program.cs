@@ -1,0 +1,13 @@
+using Campaign.ServiceDefaults;
+using CampaignFinance;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddCampaignFinance();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapCampaignFinanceEndpoints();
+app.Run();
+
+public partial class Program;
