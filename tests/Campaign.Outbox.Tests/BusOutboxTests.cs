@@ -76,8 +76,27 @@ public sealed class BusOutboxTests(OutboxDatabase database) : IClassFixture<Outb
             await publish.Publish(new PledgeRecorded(Guid.NewGuid(), Guid.Empty, 1));
         });
 
-        var error = Assert.Single(logs.Entries, e => e.Level == LogLevel.Error);
+        var error = Assert.Single(logs.Entries, e => e.Level == LogLevel.Error && e.Category.StartsWith("Campaign.Outbox", StringComparison.Ordinal));
         Assert.Contains("2 message(s)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_failed_save_drops_its_messages_with_the_rows_and_is_not_reported_as_a_lost_publish()
+    {
+        var run = _received.NewRun();
+        var logs = new CapturedLogs();
+        var pledgeId = Guid.NewGuid();
+        await using var host = await OutboxHost.StartAsync(database.ConnectionString, "failed-save", _received, o => o.Logs = logs);
+        await host.RecordPledgeAsync(run, pledgeId: pledgeId);
+
+        // The same pledge id again: the insert violates the primary key, so the unit of work fails as a whole.
+        await Assert.ThrowsAsync<DbUpdateException>(() => host.RecordPledgeAsync(run, pledgeId: pledgeId));
+
+        var later = _received.NewRun();
+        await host.RecordPledgeAsync(later);
+        Assert.Single(await _received.WaitFor<PledgeRecorded>(later, 1));
+        Assert.Single(_received.Of<PledgeRecorded>(run));
+        Assert.DoesNotContain(logs.Entries, e => e.Level == LogLevel.Error && e.Category.StartsWith("Campaign.Outbox", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -34,6 +34,7 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
     IPublishEndpoint? _publishEndpoint;
     ISendEndpointProvider? _sendEndpointProvider;
     IScopedClientFactory? _scopedClientFactory;
+    bool _saveFailed;
 
     public OutboxBusContext(TBus bus, TDbContext dbContext, OutboxSignal<TDbContext> signal, IClientFactory clientFactory,
         IServiceProvider provider, ConsumeContext? consumeContext, TimeProvider clock, OutboxMetrics metrics, ILogger logger)
@@ -47,7 +48,12 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
         _clock = clock;
         _metrics = metrics;
         _logger = logger;
+
+        // A failed SaveChanges (say, a unique violation answered with 409) rolls its messages back with it: expected, not a bug.
+        _dbContext.SaveChangesFailed += OnSaveChangesFailed;
     }
+
+    void OnSaveChangesFailed(object? sender, SaveChangesFailedEventArgs e) => _saveFailed = true;
 
     public ISendEndpointProvider SendEndpointProvider =>
         _sendEndpointProvider ??= new OutboxSendEndpointProvider(this, _consumeContext is null
@@ -93,13 +99,14 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
 
     public void Dispose()
     {
+        _dbContext.SaveChangesFailed -= OnSaveChangesFailed;
         if (Committed())
             _signal.Wake();
 
         // MassTransit's layer drops these silently. A message published after the last SaveChanges is a bug in the
         // caller; say so loudly (without the message content, which may hold personal data).
         var unsaved = _stored.Count(m => _dbContext.Entry(m).State == EntityState.Added);
-        if (unsaved > 0)
+        if (unsaved > 0 && !_saveFailed)
         {
             _metrics.Unsaved(unsaved);
             _logger.LogError(
