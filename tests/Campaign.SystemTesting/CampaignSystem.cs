@@ -1,0 +1,98 @@
+using System.Globalization;
+using Campaign.Testing;
+
+namespace Campaign.SystemTesting;
+
+/// <summary>
+/// The three services as processes on the private servers, plus what a test looks at: the broker and the Maildir
+/// (their databases: <see cref="SystemDatabases"/>). Logs: <c>.local/logs/system-tests/&lt;run id&gt;/&lt;Service&gt;.log</c>.
+/// <code>
+/// await using var system = await CampaignSystem.StartAsync();
+/// var response = await system.Finance.Client.PostAsJsonAsync("/donors", ...);
+/// </code>
+/// </summary>
+public sealed class CampaignSystem : IAsyncDisposable
+{
+    CampaignSystem(string runId, IReadOnlyDictionary<string, string>? settings, IReadOnlyDictionary<Service, IReadOnlyDictionary<string, string>>? perService)
+    {
+        RunId = runId;
+        LogFolder = Path.Combine(LogRoot, runId);
+        Finance = Create(Service.CampaignFinance);
+        Volunteers = Create(Service.VolunteerCoordinator);
+        Communications = Create(Service.Communications);
+
+        ServiceProcess Create(Service service)
+        {
+            var merged = new Dictionary<string, string>(settings ?? new Dictionary<string, string>());
+            if (perService is not null && perService.TryGetValue(service, out var own))
+            {
+                foreach (var (key, value) in own)
+                    merged[key] = value;
+            }
+            return new ServiceProcess(service, LogFolder, merged);
+        }
+    }
+
+    /// <summary>Where every run's logs go: <c>.local/logs/system-tests</c>.</summary>
+    public static string LogRoot => Path.Combine(TestInfrastructure.RepositoryRoot, ".local", "logs", "system-tests");
+
+    /// <summary>Unique per system: a time stamp and a random suffix. Handy in test data (email domains) too.</summary>
+    public string RunId { get; }
+
+    public string LogFolder { get; }
+
+    public ServiceProcess Finance { get; }
+
+    public ServiceProcess Volunteers { get; }
+
+    public ServiceProcess Communications { get; }
+
+    public IReadOnlyList<ServiceProcess> Services => [Finance, Volunteers, Communications];
+
+    public ServiceProcess this[Service service] => service switch
+    {
+        Service.CampaignFinance => Finance,
+        Service.VolunteerCoordinator => Volunteers,
+        _ => Communications,
+    };
+
+    public RabbitMqManagement RabbitMq { get; } = new();
+
+    public Maildir Mail { get; } = new();
+
+    /// <summary>Starts the three services at once and waits until each one is ready.</summary>
+    /// <param name="settings">Extra environment variables for every service (they win over the defaults).</param>
+    /// <param name="perService">Extra environment variables for one service.</param>
+    /// <param name="readyTimeout">How long each service may take to become ready (default 120 s).</param>
+    public static async Task<CampaignSystem> StartAsync(IReadOnlyDictionary<string, string>? settings = null,
+        IReadOnlyDictionary<Service, IReadOnlyDictionary<string, string>>? perService = null, TimeSpan? readyTimeout = null)
+    {
+        var system = Create(settings, perService);
+        try
+        {
+            foreach (var service in system.Services)
+                service.Start();
+            await Task.WhenAll(system.Services.Select(s => s.WaitUntilReadyAsync(readyTimeout)));
+            return system;
+        }
+        catch
+        {
+            await system.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The three services, not started: change their <see cref="ServiceProcess.Settings"/> first, then start them.</summary>
+    public static CampaignSystem Create(IReadOnlyDictionary<string, string>? settings = null,
+        IReadOnlyDictionary<Service, IReadOnlyDictionary<string, string>>? perService = null) =>
+        new($"{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N")[..6]}", settings, perService);
+
+    /// <summary>Stops every service gracefully (SIGKILL after a while).</summary>
+    public async Task StopAsync() => await Task.WhenAll(Services.Select(s => s.StopAsync()));
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(Services.Select(s => s.DisposeAsync().AsTask()));
+        RabbitMq.Dispose();
+    }
+}

@@ -1,0 +1,65 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Serialization;
+using Campaign.Testing;
+
+namespace Campaign.SystemTesting;
+
+/// <summary>One queue as the management API reports it (counts are refreshed by the broker every few seconds).</summary>
+public sealed record QueueInfo(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("messages")] long Messages,
+    [property: JsonPropertyName("messages_ready")] long Ready,
+    [property: JsonPropertyName("messages_unacknowledged")] long Unacknowledged,
+    [property: JsonPropertyName("consumers")] int Consumers)
+{
+    public bool IsErrorQueue => Name.EndsWith("_error", StringComparison.Ordinal);
+}
+
+/// <summary>
+/// The RabbitMQ management HTTP API of the private node (<c>CAMPAIGN_RABBITMQ_MANAGEMENT_URL</c>, user and password), on the
+/// campaign's virtual host: queues with their depths, error queues, purge.
+/// </summary>
+public sealed class RabbitMqManagement : IDisposable
+{
+    readonly HttpClient _http;
+    readonly string _vhost;
+
+    public RabbitMqManagement()
+    {
+        _http = new HttpClient { BaseAddress = new Uri(TestInfrastructure.Get("CAMPAIGN_RABBITMQ_MANAGEMENT_URL")), Timeout = TimeSpan.FromSeconds(10) };
+        var credentials = $"{TestInfrastructure.Get("CAMPAIGN_RABBITMQ_USER")}:{TestInfrastructure.Get("CAMPAIGN_RABBITMQ_PASSWORD")}";
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        _vhost = Uri.EscapeDataString(TestInfrastructure.Get("CAMPAIGN_RABBITMQ_VHOST"));
+    }
+
+    public async Task<IReadOnlyList<QueueInfo>> QueuesAsync(CancellationToken cancellationToken = default) =>
+        await _http.GetFromJsonAsync<List<QueueInfo>>(new Uri($"/api/queues/{_vhost}", UriKind.Relative), cancellationToken) ?? [];
+
+    /// <summary>One queue, or null if it does not exist.</summary>
+    public async Task<QueueInfo?> QueueAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        using var response = await _http.GetAsync(new Uri($"/api/queues/{_vhost}/{Uri.EscapeDataString(name)}", UriKind.Relative), cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            return null;
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<QueueInfo>(cancellationToken);
+    }
+
+    /// <summary>The <c>*_error</c> queues (where MassTransit moves messages whose consumer kept failing).</summary>
+    public async Task<IReadOnlyList<QueueInfo>> ErrorQueuesAsync(CancellationToken cancellationToken = default) =>
+        [.. (await QueuesAsync(cancellationToken)).Where(q => q.IsErrorQueue)];
+
+    /// <summary>Deletes every message in the queue (no-op if it does not exist).</summary>
+    public async Task PurgeAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        using var response = await _http.DeleteAsync(new Uri($"/api/queues/{_vhost}/{Uri.EscapeDataString(name)}/contents", UriKind.Relative), cancellationToken);
+        if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+            response.EnsureSuccessStatusCode();
+    }
+
+    public void Dispose() => _http.Dispose();
+}
