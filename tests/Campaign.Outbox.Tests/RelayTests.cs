@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using Campaign.Outbox.Relay;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Xunit;
 
 namespace Campaign.Outbox.Tests;
@@ -110,6 +112,8 @@ public sealed class RelayTests(OutboxDatabase database) : IClassFixture<OutboxDa
         var poison = Assert.Single(parked);
         Assert.Equal(3, poison.DeliveryAttempts);
         Assert.NotNull(poison.LastError);
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        Assert.Equal(HealthStatus.Degraded, health.Entries["outbox-PledgeDbContext"].Status);
 
         // The five good units of work were not held up by the poisoned one.
         Assert.Equal(5, (await _received.WaitFor<PledgeRecorded>(run, 5)).Count);
@@ -122,6 +126,42 @@ public sealed class RelayTests(OutboxDatabase database) : IClassFixture<OutboxDa
         Assert.Equal(6, (await _received.WaitFor<PledgeRecorded>(run, 6)).Count);
         Assert.Contains(_received.Of<PledgeRecorded>(run), r => r.Message.PledgeId == poisonPledge);
         Assert.Empty(await parkedOutboxes.ListAsync());
+        health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        Assert.Equal(HealthStatus.Healthy, health.Entries["outbox-PledgeDbContext"].Status);
+    }
+
+    [Fact]
+    public async Task Deliveries_are_counted_and_their_commit_to_confirm_lag_recorded()
+    {
+        var run = _received.NewRun();
+        var delivered = 0L;
+        var lags = new List<double>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == OutboxMetrics.MeterName)
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "campaign.outbox.delivered")
+                Interlocked.Add(ref delivered, value);
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "campaign.outbox.delivery_lag")
+                lock (lags)
+                    lags.Add(value);
+        });
+        listener.Start();
+
+        await using var host = await OutboxHost.StartAsync(database.ConnectionString, "metrics", _received);
+        await host.RecordPledgeAsync(run, count: 3);
+        await _received.WaitFor<PledgeRecorded>(run, 3);
+
+        Assert.True(Interlocked.Read(ref delivered) >= 3);
+        lock (lags)
+            Assert.True(lags.Count >= 3 && lags.All(l => l >= 0));
     }
 
     static async Task<T> WaitFor<T>(OutboxHost host, Func<PledgeDbContext, Task<T>> query, Func<T, bool> done)
