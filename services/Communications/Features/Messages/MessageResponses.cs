@@ -4,8 +4,17 @@ namespace Communications.Features.Messages;
 /// An outbound message as an operator sees it: what, to whom, and how delivery went. Never the body, which holds the
 /// recipient's name (and, for donors, their contribution).
 /// </summary>
+/// <param name="Id">The outbound message id (also in the mail's Message-ID header).</param>
+/// <param name="Kind">donor-thank-you or volunteer-welcome.</param>
 /// <param name="SourceEventKey">The donor or volunteer id the message is about.</param>
+/// <param name="Recipient">The recipient's email address.</param>
+/// <param name="Subject">The mail's subject.</param>
+/// <param name="Status">pending, sent or failed.</param>
+/// <param name="Attempts">Attempts made to send it so far.</param>
+/// <param name="LastError">Why the last attempt failed (null once sent).</param>
+/// <param name="CreatedAt">When the message was queued.</param>
 /// <param name="NextAttemptAt">When the next attempt is due (pending messages only).</param>
+/// <param name="SentAt">When the mail server accepted it.</param>
 public sealed record MessageSummary(
     Guid Id,
     string Kind,
