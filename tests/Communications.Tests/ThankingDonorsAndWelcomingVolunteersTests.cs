@@ -121,11 +121,14 @@ public sealed class ThankingDonorsAndWelcomingVolunteersTests(CommunicationsFixt
         Assert.False(await _app.Harness.Published.Any<Fault<VolunteerSignedUp>>(), "no delivery faulted");
     }
 
-    [Fact]
-    public async Task A_donor_whose_address_is_not_an_email_address_gets_a_failed_message_and_no_attempt()
+    [Theory]
+    [InlineData("not-an-address-{0}")]
+    [InlineData("Someone <someone-{0}@example.org>")]
+    [InlineData("{0}{0}{0}{0}{0}{0}{0}{0}{0}{0}@example.org")] // longer than any deliverable address
+    public async Task A_donor_whose_address_is_not_an_email_address_gets_a_failed_message_and_no_attempt(string addressFormat)
     {
         var donorId = Guid.NewGuid();
-        var address = $"not-an-address-{Guid.NewGuid():N}";
+        var address = string.Format(System.Globalization.CultureInfo.InvariantCulture, addressFormat, Guid.NewGuid().ToString("N"));
 
         await _app.Harness.Bus.Publish(Donor(donorId, address));
 

@@ -11,6 +11,9 @@ namespace Communications.Mail;
 /// </summary>
 public sealed partial class OutgoingMail(CommunicationsDbContext db, TimeProvider clock, ILogger<OutgoingMail> logger)
 {
+    /// <summary>The longest address SMTP allows (RFC 3696 errata: 64 + 1 + 255), and the size of the column.</summary>
+    const int MaxAddressLength = 320;
+
     public async Task QueueOnceAsync(MailDraft draft, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(draft);
@@ -21,13 +24,17 @@ public sealed partial class OutgoingMail(CommunicationsDbContext db, TimeProvide
         }
 
         var now = clock.GetUtcNow();
+        var deliverable = IsDeliverableAddress(draft.Recipient);
+
+        // An overlong address cannot be delivered anyway; cut to the column's size so the row (marked failed) still fits.
+        var recipient = draft.Recipient.Length <= MaxAddressLength ? draft.Recipient : draft.Recipient[..MaxAddressLength];
         var message = new OutboundMessage
         {
             Id = Guid.CreateVersion7(now),
             Kind = draft.Kind,
             SourceEventKey = draft.SourceEventKey,
-            Recipient = draft.Recipient,
-            NormalizedRecipient = draft.Recipient.ToUpperInvariant(),
+            Recipient = recipient,
+            NormalizedRecipient = recipient.ToUpperInvariant(),
             Subject = draft.Subject,
             Body = draft.Body,
             Status = OutboundMessageStatus.Pending,
@@ -36,7 +43,7 @@ public sealed partial class OutgoingMail(CommunicationsDbContext db, TimeProvide
         };
 
         // An address no mail server would take is not worth eight attempts: keep it visible to operators as failed.
-        if (!IsDeliverableAddress(draft.Recipient))
+        if (!deliverable)
         {
             message.Status = OutboundMessageStatus.Failed;
             message.LastError = "The recipient address is not a valid email address.";
@@ -62,7 +69,7 @@ public sealed partial class OutgoingMail(CommunicationsDbContext db, TimeProvide
 
     /// <summary>A bare address with a domain (no display name), as MimeKit parses it.</summary>
     static bool IsDeliverableAddress(string address) =>
-        address.Length is > 0 and <= 320
+        address.Length is > 0 and <= MaxAddressLength
         && !address.Any(char.IsWhiteSpace)
         && MailboxAddress.TryParse(address, out var mailbox)
         && string.IsNullOrEmpty(mailbox.Name)
