@@ -23,11 +23,12 @@ sealed class BenchDbContext(DbContextOptions<BenchDbContext> options) : DbContex
     }
 
     /// <summary>Creates the schema as a service's migration would, including the LISTEN/NOTIFY trigger.</summary>
-    public static async Task CreateSchemaAsync(string connectionString)
+    public static async Task CreateSchemaAsync(string connectionString, bool notifyTrigger = true)
     {
         var options = new DbContextOptionsBuilder<BenchDbContext>().UseNpgsql(connectionString).Options;
         await using var db = new BenchDbContext(options);
         await db.Database.EnsureCreatedAsync();
-        await db.Database.ExecuteSqlRawAsync(OutboxMigrationBuilderExtensions.NotifyTriggerSql());
+        if (notifyTrigger)
+            await db.Database.ExecuteSqlRawAsync(OutboxMigrationBuilderExtensions.NotifyTriggerSql());
     }
 }

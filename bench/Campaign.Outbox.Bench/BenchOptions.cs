@@ -15,6 +15,7 @@ sealed class BenchOptions
     public IReadOnlyList<int> WriteWriters { get; private set; } = [1, 4];
     public int S3Concurrency { get; private set; } = 100;
     public bool Full { get; private set; }
+    public IReadOnlyList<WriteKind> WriteKinds { get; private set; } = [WriteKind.Plain, WriteKind.Outbox];
     public bool Warmup { get; private set; } = true;
     public ISet<string> Only { get; private set; } = new HashSet<string>(["s1", "s2", "s3", "write"], StringComparer.OrdinalIgnoreCase);
     public string? Out { get; private set; }
@@ -31,6 +32,8 @@ sealed class BenchOptions
           --s2-seconds=S          S2 duration per configuration run
           --s2-rates=100,300,500  S2 rates; --two-relay-rate=500 (0 = skip the two-relay run)
           --write-tx=N            transactions per write-path run (default 3000); --write-writers=1,4
+          --write-diagnostics     write path also as plain insert in an explicit transaction, and outbox without the NOTIFY trigger
+          --write-kinds=K,...     write-path variants: plain, outbox, plainInTransaction, outboxWithoutNotify
           --s3-concurrency=N      publishes in flight in S3 (default 100)
           --only=s1,s2,s3,write   scenarios to run (S1's ratio needs s3 too)
           --no-warmup             skip the discarded warm-up round
@@ -77,6 +80,8 @@ sealed class BenchOptions
                 case "--s3-concurrency": o.S3Concurrency = Int(); break;
                 case "--only": o.Only = new HashSet<string>(Value().Split(',', StringSplitOptions.RemoveEmptyEntries), StringComparer.OrdinalIgnoreCase); break;
                 case "--no-warmup": o.Warmup = false; break;
+                case "--write-diagnostics": o.WriteKinds = [WriteKind.Plain, WriteKind.Outbox, WriteKind.PlainInTransaction, WriteKind.OutboxWithoutNotify]; break;
+                case "--write-kinds": o.WriteKinds = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(k => Enum.Parse<WriteKind>(k, ignoreCase: true))]; break;
                 case "--relay-concurrency": concurrency = Int(); break;
                 case "--relay-batch": batch = Int(); break;
                 case "--out": o.Out = Value(); break;

@@ -89,6 +89,7 @@ sealed class CpuProbe
         var ours = result.Values.Sum();
         result["machine"] = machine;
         result["other"] = Math.Max(0, machine - ours);
+        result["seconds"] = seconds;
         return result;
     }
 }

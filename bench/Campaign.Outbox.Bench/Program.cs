@@ -42,7 +42,7 @@ if (options.Warmup)
     if (Has("s1"))
         await scenarios.S1Async(0, Math.Min(2_000, options.Events), record: false);
     if (Has("write") || Has("s2"))
-        await scenarios.WriteAsync(0, publish: true, 4, 500, record: false);
+        await scenarios.WriteAsync(0, WriteKind.Outbox, 4, 500, record: false);
 }
 
 for (var rep = 1; rep <= options.Reps; rep++)
@@ -55,8 +55,8 @@ for (var rep = 1; rep <= options.Reps; rep++)
     {
         foreach (var writers in options.WriteWriters)
         {
-            Progress(await scenarios.WriteAsync(rep, publish: false, writers, options.WriteTransactions));
-            Progress(await scenarios.WriteAsync(rep, publish: true, writers, options.WriteTransactions));
+            foreach (var kind in options.WriteKinds)
+                Progress(await scenarios.WriteAsync(rep, kind, writers, options.WriteTransactions));
         }
     }
     if (Has("s2"))

@@ -71,22 +71,39 @@ static class Report
             Line("| writers | plain EF insert tx/s | EF insert + outbox publish tx/s | ratio |");
             Line("|---|---|---|---|");
             foreach (var writers in options.WriteWriters)
-            {
-                var plain = w.Where(m => m.Values["writers"] == writers && m.Values["publish"] == 0).ToList();
-                var outbox = w.Where(m => m.Values["writers"] == writers && m.Values["publish"] == 1).ToList();
-                Line($"| {writers} | {S(plain, "txPerSec")} | {S(outbox, "txPerSec")} | {WriteRatio(results, writers).Format("N2")} |");
-            }
+                Line($"| {writers} | {S(Kind(w, writers, WriteKind.Plain), "txPerSec")} | {S(Kind(w, writers, WriteKind.Outbox), "txPerSec")} | {WriteRatio(results, writers).Format("N2")} |");
             Line();
+
+            if (w.Any(m => m.Values["kind"] >= 2))
+            {
+                Line("Diagnostics (same repetitions): where the write path's cost comes from, each as a ratio to the plain insert of its repetition.");
+                Line();
+                Line("| writers | variant | tx/s | ratio to plain |");
+                Line("|---|---|---|---|");
+                foreach (var writers in options.WriteWriters)
+                {
+                    foreach (var kind in new[] { WriteKind.Plain, WriteKind.PlainInTransaction, WriteKind.OutboxWithoutNotify, WriteKind.Outbox })
+                        Line($"| {writers} | {Scenarios.Describe(kind)} | {S(Kind(w, writers, kind), "txPerSec")} | {WriteRatio(results, writers, kind).Format("N2")} |");
+                }
+                Line();
+            }
         }
 
-        Line("### Where the CPU went (cores in use during the timed phase, median; the machine has " + Environment.ProcessorCount + ")");
+        Line("### Where the CPU went");
         Line();
-        Line("| phase | bench process | relay process | postgres | rabbitmq | other (not ours) | machine |");
-        Line("|---|---|---|---|---|---|---|");
-        foreach (var (label, measurements, phase) in CpuPhases(results))
+        Line("Cores in use during the timed phase (median; the machine has " + Environment.ProcessorCount + "), then CPU milliseconds per operation "
+            + "(transaction or message) by process, read from /proc. \"other\" is everything that is not this benchmark, PostgreSQL or RabbitMQ "
+            + "(on this shared machine: other engineers' builds and tests).");
+        Line();
+        Line("| phase | bench process | relay process | postgres | rabbitmq | other (not ours) | machine | CPU ms/op: bench / relay / postgres / rabbitmq |");
+        Line("|---|---|---|---|---|---|---|---|");
+        foreach (var (label, measurements, phase, ops) in CpuPhases(results))
         {
-            string C(string key) => Summary.Of(measurements.Select(m => m.Cpu.TryGetValue(phase, out var c) && c.TryGetValue(key, out var v) ? v : double.NaN)).Format("N2");
-            Line($"| {label} | {C("bench")} | {C("relay")} | {C("postgres")} | {C("rabbitmq")} | {C("other")} | {C("machine")} |");
+            double Cores(Measurement m, string key) => m.Cpu.TryGetValue(phase, out var c) && c.TryGetValue(key, out var v) ? v : double.NaN;
+            string C(string key) => Summary.Of(measurements.Select(m => Cores(m, key))).Format("N2");
+            string P(string key) => Summary.Of(measurements.Select(m => Cores(m, key) * Cores(m, "seconds") * 1000 / m.Values[ops]))
+                .Median.ToString("N3", CultureInfo.InvariantCulture);
+            Line($"| {label} | {C("bench")} | {C("relay")} | {C("postgres")} | {C("rabbitmq")} | {C("other")} | {C("machine")} | {P("bench")} / {P("relay")} / {P("postgres")} / {P("rabbitmq")} |");
         }
         Line();
 
@@ -123,21 +140,21 @@ static class Report
         return md.ToString();
     }
 
-    static IEnumerable<(string Label, List<Measurement> Measurements, string Phase)> CpuPhases(IReadOnlyList<Measurement> results)
+    static IEnumerable<(string Label, List<Measurement> Measurements, string Phase, string Ops)> CpuPhases(IReadOnlyList<Measurement> results)
     {
         var s3 = Of(results, "S3");
         if (s3.Count > 0)
-            yield return ("S3 publish + consume", s3, "run");
+            yield return ("S3 publish + consume", s3, "run", "sent");
         var s1 = Of(results, "S1");
         if (s1.Count > 0)
         {
-            yield return ("S1 write phase", s1, "write");
-            yield return ("S1 drain", s1, "drain");
+            yield return ("S1 write phase", s1, "write", "sent");
+            yield return ("S1 drain", s1, "drain", "sent");
         }
         foreach (var group in Of(results, "W").GroupBy(m => m.Config))
-            yield return ($"write path: {group.Key}", group.ToList(), "run");
+            yield return ($"write path: {group.Key}", group.ToList(), "run", "transactions");
         foreach (var group in Of(results, "S2").GroupBy(m => m.Config))
-            yield return ($"S2 {group.Key}", group.ToList(), "run");
+            yield return ($"S2 {group.Key}", group.ToList(), "run", "sent");
     }
 
     /// <summary>S1 drain msg/s over S3 msg/s of the same repetition.</summary>
@@ -147,14 +164,17 @@ static class Report
         select s1.Values["msgPerSec"] / s3.Values["msgPerSec"]);
 
     /// <summary>Outbox tx/s over plain tx/s of the same repetition and writer count.</summary>
-    public static Summary WriteRatio(IReadOnlyList<Measurement> results, int writers)
+    public static Summary WriteRatio(IReadOnlyList<Measurement> results, int writers, WriteKind kind = WriteKind.Outbox)
     {
-        var w = Of(results, "W").Where(m => m.Values["writers"] == writers).ToList();
+        var w = Of(results, "W");
         return Summary.Of(
-            from outbox in w.Where(m => m.Values["publish"] == 1)
-            join plain in w.Where(m => m.Values["publish"] == 0) on outbox.Rep equals plain.Rep
-            select outbox.Values["txPerSec"] / plain.Values["txPerSec"]);
+            from variant in Kind(w, writers, kind)
+            join plain in Kind(w, writers, WriteKind.Plain) on variant.Rep equals plain.Rep
+            select variant.Values["txPerSec"] / plain.Values["txPerSec"]);
     }
+
+    static List<Measurement> Kind(List<Measurement> w, int writers, WriteKind kind) =>
+        [.. w.Where(m => m.Values["writers"] == writers && (int)m.Values["kind"] == (int)kind)];
 
     static List<Measurement> Of(IReadOnlyList<Measurement> results, string scenario) => [.. results.Where(m => m.Scenario == scenario)];
 

@@ -18,6 +18,22 @@ enum RelayPlacement
     Both,
 }
 
+/// <summary>What one write-path transaction does.</summary>
+enum WriteKind
+{
+    /// <summary>One business row, SaveChanges (EF sends a lone INSERT without a transaction block).</summary>
+    Plain = 0,
+
+    /// <summary>One business row and one event through the bus outbox (three rows, NOTIFY trigger), SaveChanges.</summary>
+    Outbox = 1,
+
+    /// <summary>Diagnostic: the plain insert inside an explicit transaction (BEGIN … COMMIT, one more round trip).</summary>
+    PlainInTransaction = 2,
+
+    /// <summary>Diagnostic: the outbox write on a database without the NOTIFY trigger.</summary>
+    OutboxWithoutNotify = 3,
+}
+
 /// <summary>The scenarios of docs/benchmarks-method, one configuration run per call, each on its own database and queue.</summary>
 sealed class Scenarios(BenchOptions options, string runId) : IDisposable
 {
@@ -122,7 +138,7 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
             var warmup = Math.Min(500, events);
             var warmupRun = Guid.NewGuid();
             recorder.Reset(warmupRun, warmup, warmup);
-            await WriteFixedAsync(host.Services, warmup, options.Writers, publish: true, warmupRun);
+            await WriteFixedAsync(host.Services, warmup, options.Writers, WriteKind.Outbox, warmupRun);
             if (!await recorder.WaitAllAsync(WarmupTimeout))
                 throw new TimeoutException($"S1 warm-up: {recorder.Count} of {warmup} arrived");
             await relay.StopRelayAsync();
@@ -131,7 +147,7 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
             var run = Guid.NewGuid();
             recorder.Reset(run, events, events);
             var w0 = CpuProbe.Take(relay.Pid);
-            var writeTime = await WriteFixedAsync(host.Services, events, options.Writers, publish: true, run);
+            var writeTime = await WriteFixedAsync(host.Services, events, options.Writers, WriteKind.Outbox, run);
             var w1 = CpuProbe.Take(relay.Pid);
             var pending = await CountOutboxAsync(database.ConnectionString);
 
@@ -184,31 +200,30 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
 
     // ---------------------------------------------------------------- Write path
 
-    public async Task<Measurement> WriteAsync(int rep, bool publish, int writers, int transactions, bool record = true)
+    public async Task<Measurement> WriteAsync(int rep, WriteKind kind, int writers, int transactions, bool record = true)
     {
         var (_, _, prefix) = Names("w", rep);
         string? exchange = null;
         await using var database = await CreateDatabaseAsync("write");
-        await BenchDbContext.CreateSchemaAsync(database.ConnectionString);
+        await BenchDbContext.CreateSchemaAsync(database.ConnectionString, notifyTrigger: kind != WriteKind.OutboxWithoutNotify);
         try
         {
             await using var host = await BenchHost.StartAsync(database.ConnectionString, OutboxMode.WriteOnly, prefix, null, null, _logs,
                 options.Tuning);
             exchange = host.MessageExchange;
             var run = Guid.NewGuid();
-            await WriteFixedAsync(host.Services, Math.Min(300, transactions), writers, publish, run);
+            await WriteFixedAsync(host.Services, Math.Min(300, transactions), writers, kind, run);
 
             var cpu0 = CpuProbe.Take();
-            var elapsed = await WriteFixedAsync(host.Services, transactions, writers, publish, run, offset: 1_000_000);
+            var elapsed = await WriteFixedAsync(host.Services, transactions, writers, kind, run, offset: 1_000_000);
             var cpu1 = CpuProbe.Take();
-            var m = new Measurement("W", $"{(publish ? "EF insert + outbox publish" : "plain EF insert")}, {writers} writer{(writers == 1 ? "" : "s")}",
-                rep, new()
-                {
-                    ["txPerSec"] = transactions / elapsed.TotalSeconds,
-                    ["transactions"] = transactions,
-                    ["writers"] = writers,
-                    ["publish"] = publish ? 1 : 0,
-                }, new() { ["run"] = cpu1.Since(cpu0) });
+            var m = new Measurement("W", $"{Describe(kind)}, {writers} writer{(writers == 1 ? "" : "s")}", rep, new()
+            {
+                ["txPerSec"] = transactions / elapsed.TotalSeconds,
+                ["transactions"] = transactions,
+                ["writers"] = writers,
+                ["kind"] = (int)kind,
+            }, new() { ["run"] = cpu1.Since(cpu0) });
             if (record)
                 Results.Add(m);
             return m;
@@ -219,15 +234,23 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
         }
     }
 
+    public static string Describe(WriteKind kind) => kind switch
+    {
+        WriteKind.Plain => "plain EF insert",
+        WriteKind.Outbox => "EF insert + outbox publish",
+        WriteKind.PlainInTransaction => "plain EF insert in an explicit transaction",
+        _ => "EF insert + outbox publish, no NOTIFY trigger",
+    };
+
     /// <summary>Runs <paramref name="count"/> transactions on <paramref name="writers"/> concurrent writers, as fast as they go.</summary>
-    static async Task<TimeSpan> WriteFixedAsync(IServiceProvider services, int count, int writers, bool publish, Guid run, long offset = 0)
+    static async Task<TimeSpan> WriteFixedAsync(IServiceProvider services, int count, int writers, WriteKind kind, Guid run, long offset = 0)
     {
         var next = -1;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
         {
             for (var i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))
-                await WriteOneAsync(services, run, i, offset, publish, null);
+                await WriteOneAsync(services, run, i, offset, kind, null);
         })));
         return clock.Elapsed;
     }
@@ -236,14 +259,24 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
     /// One unit of work as a request handler does it: a scope, its DbContext, one business row, optionally one event through
     /// the scoped <see cref="IPublishEndpoint"/> (the bus outbox), one SaveChanges = one transaction.
     /// </summary>
-    static async Task WriteOneAsync(IServiceProvider services, Guid run, long seq, long offset, bool publish, long[]? committed)
+    static async Task WriteOneAsync(IServiceProvider services, Guid run, long seq, long offset, WriteKind kind, long[]? committed)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BenchDbContext>();
         db.Rows.Add(new BusinessRow { Id = Guid.CreateVersion7(), Seq = seq + offset, Amount = 25m, CreatedAt = DateTime.UtcNow });
-        if (publish)
+        if (kind is WriteKind.Outbox or WriteKind.OutboxWithoutNotify)
+        {
             await scope.ServiceProvider.GetRequiredService<IPublishEndpoint>().Publish(new BenchEvent(run, seq, Stopwatch.GetTimestamp()));
-        await db.SaveChangesAsync();
+            await db.SaveChangesAsync();
+        }
+        else if (kind == WriteKind.PlainInTransaction)
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        else
+            await db.SaveChangesAsync();
         if (committed is not null)
             committed[seq] = Stopwatch.GetTimestamp();
     }
@@ -375,7 +408,7 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
                 var wait = due - Stopwatch.GetTimestamp();
                 if (wait > 0)
                     await Task.Delay(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency));
-                await WriteOneAsync(services, run, i, 0, publish: true, committed);
+                await WriteOneAsync(services, run, i, 0, WriteKind.Outbox, committed);
             }
         })));
         return total;
