@@ -11,7 +11,7 @@ sealed class BenchOptions
     public double S2Seconds { get; private set; } = 10;
     public IReadOnlyList<int> S2Rates { get; private set; } = [100, 300, 500];
     public int TwoRelayRate { get; private set; } = 500;
-    public int WriteTransactions { get; private set; } = 3_000;
+    public int WriteTransactions { get; private set; } = 2_000;
     public IReadOnlyList<int> WriteWriters { get; private set; } = [1, 4];
     public int S3Concurrency { get; private set; } = 100;
     public bool Full { get; private set; }
@@ -31,7 +31,7 @@ sealed class BenchOptions
           --writers=N             concurrent writers in the S1 write phase (default 4)
           --s2-seconds=S          S2 duration per configuration run
           --s2-rates=100,300,500  S2 rates; --two-relay-rate=500 (0 = skip the two-relay run)
-          --write-tx=N            transactions per write-path run (default 3000); --write-writers=1,4
+          --write-tx=N            transactions per write-path run (default 2000); --write-writers=1,4
           --write-diagnostics     write path also as plain insert in an explicit transaction, and outbox without the NOTIFY trigger
           --write-kinds=K,...     write-path variants: plain, outbox, plainInTransaction, outboxWithoutNotify
           --s3-concurrency=N      publishes in flight in S3 (default 100)

@@ -40,7 +40,7 @@ if (options.Warmup)
     if (Has("s3") || Has("s1"))
         await scenarios.S3Async(0, Math.Min(2_000, options.Events), record: false);
     if (Has("s1"))
-        await scenarios.S1Async(0, Math.Min(2_000, options.Events), record: false);
+        await scenarios.S1Async(0, Math.Min(1_000, options.Events), record: false);
     if (Has("write") || Has("s2"))
         await scenarios.WriteAsync(0, WriteKind.Outbox, 4, 500, record: false);
 }

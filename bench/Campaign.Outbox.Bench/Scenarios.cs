@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Campaign.Testing;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,7 +49,7 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
         return (id, $"bench-{id}", $"bench-{id}-");
     }
 
-    static Task<TestDatabase> CreateDatabaseAsync(string scenario) => TestDatabase.CreateAsync($"bench_{scenario}");
+    static Task<BenchDatabase> CreateDatabaseAsync(string scenario) => BenchDatabase.CreateAsync($"bench_{scenario}");
 
     // ---------------------------------------------------------------- S3 direct ceiling
 
