@@ -92,6 +92,10 @@ public sealed partial class OutboxRelay<TDbContext>(
             {
                 return;
             }
+            catch (ObjectDisposedException)
+            {
+                return; // the host failed to start or is gone: nothing left to relay for
+            }
             catch (Exception exception)
             {
                 troubleDelay = NextDelay(troubleDelay);
@@ -336,6 +340,10 @@ public sealed partial class OutboxRelay<TDbContext>(
             {
                 return;
             }
+            catch (ObjectDisposedException)
+            {
+                return; // the host failed to start or is gone: nothing left to relay for
+            }
             catch (Exception exception)
             {
                 delay = NextDelay(delay);
@@ -352,6 +360,10 @@ public sealed partial class OutboxRelay<TDbContext>(
             try
             {
                 metrics.Report(ContextName, await backlogReader.ReadAsync(stoppingToken));
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
