@@ -65,6 +65,8 @@ public sealed class ValidationTests(FinanceFixture fixture) : IClassFixture<Fina
         { """{"amount":25,"currency":"USD","receivedOn":"2031-13-01","method":"card"}""", "$.receivedOn" },
         { """{"amount":25,"currency":"USD","receivedOn":"2031-06-01","method":"bitcoin"}""", "$.method" },
         { """{"amount":25,"currency":"USD","receivedOn":"2031-06-01","method":1}""", "$.method" },
+        { """{"amount":25,"currency":"USD","receivedOn":"2031-06-01","method":"card, check"}""", "$.method" },
+        { """{"amount":25,"currency":"USD","receivedOn":"2031-06-01","method":null}""", "method" },
         { """{"amount":25,"currency":"USD","receivedOn":"2031-06-01"}""", "method" },
         { """{"amount":25,"currency":"USD",""", "$" },
         { "not json", "$" },
@@ -122,6 +124,7 @@ public sealed class ValidationTests(FinanceFixture fixture) : IClassFixture<Fina
     [InlineData("pageSize=101", "pageSize")]
     [InlineData("page=0", "page")]
     [InlineData("page=-1&pageSize=500", "pageSize")]
+    [InlineData("page=2147483647&pageSize=100", "page")]
     public async Task A_bad_page_answers_400_naming_the_parameter(string query, string field)
     {
         var response = await _client.GetAsync(new Uri($"/donors?{query}", UriKind.Relative));

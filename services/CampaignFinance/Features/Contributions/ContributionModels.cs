@@ -3,7 +3,10 @@ using CampaignFinance.Data;
 
 namespace CampaignFinance.Features.Contributions;
 
-/// <summary>A contribution received from a donor.</summary>
+/// <summary>
+/// A contribution received from a donor. The attributes document the rules in the OpenAPI document;
+/// <see cref="ContributionForm"/> enforces them, keying errors like the JSON.
+/// </summary>
 /// <param name="Amount">More than 0, at most 1,000,000, at most two decimal places.</param>
 /// <param name="Currency">ISO 4217 code, upper-case. Only USD is accepted for now.</param>
 /// <param name="ReceivedOn">The day the money was received; not after today (UTC).</param>

@@ -30,7 +30,7 @@ public static partial class ContributionsEndpoints
         Guid donorId, RecordContributionRequest request, HttpRequest http, FinanceDbContext db, IdempotentRequests idempotency,
         IPublishEndpoint publishEndpoint, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
+        var now = clock.GetUtcNow().ToMicroseconds();
         var (form, errors) = ContributionForm.Read(request, DateOnly.FromDateTime(now.UtcDateTime));
         var (key, keyErrors) = IdempotencyKey.Read(http);
         foreach (var (field, messages) in keyErrors)

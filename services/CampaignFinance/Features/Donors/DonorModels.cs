@@ -3,7 +3,11 @@ using CampaignFinance.Data;
 
 namespace CampaignFinance.Features.Donors;
 
-/// <summary>A donor's registration.</summary>
+/// <summary>
+/// A donor's registration. The attributes document the rules in the OpenAPI document; <see cref="DonorForm"/> enforces them,
+/// so that every error is keyed like the JSON (<c>name</c>, <c>address.postalCode</c>): the framework's validation would key
+/// its errors by the C# names (aspnetcore issue 61764).
+/// </summary>
 /// <param name="Name">At most 200 characters.</param>
 /// <param name="Email">A valid address, at most 254 characters; one donor per address, compared case-insensitively.</param>
 /// <param name="Address">Optional US postal address; itemized contributions (Form 8872) report it.</param>

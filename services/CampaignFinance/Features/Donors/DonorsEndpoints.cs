@@ -12,6 +12,9 @@ public static partial class DonorsEndpoints
     const int DefaultPageSize = 20;
     const int MaxPageSize = 100;
 
+    /// <summary>The last page whose offset ((page - 1) * pageSize) fits an int at any page size: beyond it the offset overflowed (500).</summary>
+    const int MaxPage = int.MaxValue / MaxPageSize;
+
     public static IEndpointRouteBuilder MapDonorsEndpoints(this IEndpointRouteBuilder app)
     {
         var donors = app.MapGroup("/donors").WithTags("Donors");
@@ -50,9 +53,15 @@ public static partial class DonorsEndpoints
 
         var existing = await FindByEmail(db, form.NormalizedEmail, cancellationToken);
         if (existing is not null)
+        {
+            // The holder may be this very request, sent concurrently under the same key and committed since the look-up
+            // above: the donor and the stored response commit together, so seeing one means the other is visible too.
+            if (call is not null && await idempotency.FindAsync(call, cancellationToken) is { } committed)
+                return committed.SameRequest ? committed.Response : IdempotentRequests.KeyReused();
             return AlreadyRegistered(existing.Value);
+        }
 
-        var now = clock.GetUtcNow();
+        var now = clock.GetUtcNow().ToMicroseconds();
         var donor = new Donor
         {
             Id = Guid.CreateVersion7(now),
@@ -111,8 +120,8 @@ public static partial class DonorsEndpoints
         string? name, string? email, int? page, int? pageSize, FinanceDbContext db, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        if (page is < 1)
-            errors["page"] = ["The page must be 1 or more."];
+        if (page is < 1 or > MaxPage)
+            errors["page"] = [$"The page must be between 1 and {MaxPage}."];
         if (pageSize is < 1 or > MaxPageSize)
             errors["pageSize"] = [$"The page size must be between 1 and {MaxPageSize}."];
         if (errors.Count > 0)
