@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Campaign.ServiceDefaults;
 
@@ -12,6 +13,23 @@ sealed class BadRequestExceptionHandler(IProblemDetailsService problemDetails) :
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (IsUnsupportedCharset(exception))
+        {
+            // A Content-Type charset .NET does not know (e.g. "application/json; charset=ebcdic-cp-us") is the client's
+            // mistake, not a server error: ASP.NET Core throws a plain InvalidOperationException for it.
+            httpContext.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = httpContext,
+                ProblemDetails = new ProblemDetails
+                {
+                    Status = StatusCodes.Status415UnsupportedMediaType,
+                    Title = "The request's charset is not supported.",
+                    Detail = "Send JSON as application/json in UTF-8.",
+                },
+            });
+        }
+
         if (exception is not BadHttpRequestException badRequest)
             return false;
 
@@ -19,7 +37,7 @@ sealed class BadRequestExceptionHandler(IProblemDetailsService problemDetails) :
         if (badRequest.InnerException is JsonException json)
         {
             var field = string.IsNullOrEmpty(json.Path) ? "$" : json.Path;
-            errors[field] = ["The value could not be read as JSON of the expected type."];
+            errors[field] = [json.Message.StartsWith(UnstorableText.Message, StringComparison.Ordinal) ? UnstorableText.Message : "The value could not be read as JSON of the expected type."];
         }
 
         httpContext.Response.StatusCode = badRequest.StatusCode;
@@ -35,4 +53,8 @@ sealed class BadRequestExceptionHandler(IProblemDetailsService problemDetails) :
             },
         });
     }
+
+    static bool IsUnsupportedCharset(Exception exception) =>
+        exception is InvalidOperationException { InnerException: ArgumentException }
+        && exception.TargetSite?.DeclaringType?.FullName == "Microsoft.AspNetCore.Http.HttpRequestJsonExtensions";
 }
