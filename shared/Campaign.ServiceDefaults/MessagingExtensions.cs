@@ -30,7 +30,12 @@ public static class MessagingExtensions
                 var address = context.GetRequiredService<IConfiguration>()[RabbitMqKey]
                     ?? throw new InvalidOperationException($"Missing required setting '{RabbitMqKey}'.");
                 rabbit.UseBrokerAddress(address);
-                rabbit.ConfigureEndpoints(context);
+
+                // Queues are named after the service: volunteer-coordinator-donor-secured, communications-donor-secured.
+                // Without the prefix both services' DonorSecuredConsumer shared one queue, "donor-secured", as competing
+                // consumers: each DonorSecured reached only one of the two subscribers.
+                var service = KebabCaseEndpointNameFormatter.Instance.SanitizeName(context.GetRequiredService<IHostEnvironment>().ApplicationName);
+                rabbit.ConfigureEndpoints(context, new KebabCaseEndpointNameFormatter(service, false));
             });
         });
         return builder;
