@@ -11,6 +11,9 @@ public static class MessagesEndpoints
     const int DefaultPageSize = 20;
     const int MaxPageSize = 100;
 
+    /// <summary>The last page whose offset ((page - 1) * pageSize) fits an int at any page size: beyond it the offset overflowed (500).</summary>
+    const int MaxPage = int.MaxValue / MaxPageSize;
+
     public static IEndpointRouteBuilder MapMessagesEndpoints(this IEndpointRouteBuilder app)
     {
         var messages = app.MapGroup("/messages").WithTags("Messages");
@@ -32,8 +35,8 @@ public static class MessagesEndpoints
             errors["kind"] = [$"Unknown kind. Use one of: {string.Join(", ", MessageKinds.All)}."];
         if (status is not null && !OutboundMessageStatus.All.Contains(status))
             errors["status"] = [$"Unknown status. Use one of: {string.Join(", ", OutboundMessageStatus.All)}."];
-        if (page is < 1)
-            errors["page"] = ["The page must be 1 or more."];
+        if (page is < 1 or > MaxPage)
+            errors["page"] = [$"The page must be between 1 and {MaxPage}."];
         if (pageSize is < 1 or > MaxPageSize)
             errors["pageSize"] = [$"The page size must be between 1 and {MaxPageSize}."];
         if (errors.Count > 0)

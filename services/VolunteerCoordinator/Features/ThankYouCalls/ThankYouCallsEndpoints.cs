@@ -13,6 +13,9 @@ public static partial class ThankYouCallsEndpoints
     const int DefaultPageSize = 20;
     const int MaxPageSize = 100;
 
+    /// <summary>The last page whose offset ((page - 1) * pageSize) fits an int at any page size: beyond it the offset overflowed (500).</summary>
+    const int MaxPage = int.MaxValue / MaxPageSize;
+
     public static IEndpointRouteBuilder MapThankYouCallsEndpoints(this IEndpointRouteBuilder app)
     {
         var calls = app.MapGroup("/thank-you-calls").WithTags("Thank-you calls");
@@ -42,8 +45,8 @@ public static partial class ThankYouCallsEndpoints
         var errors = new Dictionary<string, string[]>();
         if (status is not null && !ThankYouCallStatus.All.Contains(status))
             errors["status"] = [$"Unknown status. Use one of: {string.Join(", ", ThankYouCallStatus.All)}."];
-        if (page is < 1)
-            errors["page"] = ["The page must be 1 or more."];
+        if (page is < 1 or > MaxPage)
+            errors["page"] = [$"The page must be between 1 and {MaxPage}."];
         if (pageSize is < 1 or > MaxPageSize)
             errors["pageSize"] = [$"The page size must be between 1 and {MaxPageSize}."];
         if (errors.Count > 0)

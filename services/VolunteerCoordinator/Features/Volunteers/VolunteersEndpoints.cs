@@ -14,6 +14,9 @@ public static partial class VolunteersEndpoints
     const int DefaultPageSize = 20;
     const int MaxPageSize = 100;
 
+    /// <summary>The last page whose offset ((page - 1) * pageSize) fits an int at any page size: beyond it the offset overflowed (500).</summary>
+    const int MaxPage = int.MaxValue / MaxPageSize;
+
     public static IEndpointRouteBuilder MapVolunteersEndpoints(this IEndpointRouteBuilder app)
     {
         var volunteers = app.MapGroup("/volunteers").WithTags("Volunteers");
@@ -99,8 +102,8 @@ public static partial class VolunteersEndpoints
         var errors = new Dictionary<string, string[]>();
         if (skill is not null && !VolunteerSkills.All.Contains(skill))
             errors["skill"] = [$"Unknown skill. Use one of: {string.Join(", ", VolunteerSkills.All)}."];
-        if (page is < 1)
-            errors["page"] = ["The page must be 1 or more."];
+        if (page is < 1 or > MaxPage)
+            errors["page"] = [$"The page must be between 1 and {MaxPage}."];
         if (pageSize is < 1 or > MaxPageSize)
             errors["pageSize"] = [$"The page size must be between 1 and {MaxPageSize}."];
         if (errors.Count > 0)
