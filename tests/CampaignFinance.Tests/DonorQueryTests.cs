@@ -104,6 +104,7 @@ public sealed class DonorQueryTests(FinanceFixture fixture) : IClassFixture<Fina
         var document = await _client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative));
         foreach (var operation in new[] { "RegisterDonor", "ListDonors", "GetDonor", "RecordContribution", "GetContribution", "ItemizedContributors" })
             Assert.Contains($"\"operationId\": \"{operation}\"", document, StringComparison.Ordinal);
+        Assert.Contains("\"name\": \"Idempotency-Key\"", document, StringComparison.Ordinal);
     }
 
     async Task<DonorPage> ListAsync(string query)

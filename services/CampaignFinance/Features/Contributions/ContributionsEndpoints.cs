@@ -19,7 +19,8 @@ public static partial class ContributionsEndpoints
             .WithDescription("The contribution, the donor's secured state and the events commit in one transaction. With an "
                 + "`Idempotency-Key` header (1 to 100 printable ASCII characters), a retry with the same key and body answers the "
                 + "first response again and records and publishes nothing; the same key with another request answers 422.")
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .AcceptsIdempotencyKey();
         contributions.MapGet("/{contributionId:guid}", GetContribution)
             .WithName("GetContribution")
             .WithSummary("One contribution.");

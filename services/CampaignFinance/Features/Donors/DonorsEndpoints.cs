@@ -26,7 +26,8 @@ public static partial class DonorsEndpoints
                 + "characters), a retry with the same key and body answers the first response again and registers nobody; the "
                 + "same key with another request answers 422.")
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .AcceptsIdempotencyKey();
         donors.MapGet("/", ListDonors)
             .WithName("ListDonors")
             .WithSummary("Lists donors in registration order, filtered by name (contains, case-insensitive) and email (exact, case-insensitive).");
