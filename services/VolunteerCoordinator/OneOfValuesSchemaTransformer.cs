@@ -13,8 +13,14 @@ sealed class OneOfValuesSchemaTransformer : IOpenApiSchemaTransformer
             .GetCustomAttributes(typeof(OneOfValuesAttribute), inherit: false)
             .OfType<OneOfValuesAttribute>()
             .FirstOrDefault();
-        if (allowed is not null && schema.Items is OpenApiSchema items)
-            items.Enum = [.. allowed.Values.Select(value => (JsonNode)JsonValue.Create(value))];
+        if (allowed is not null)
+        {
+            schema.Items = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String,
+                Enum = [.. allowed.Values.Select(value => (JsonNode)JsonValue.Create(value))],
+            };
+        }
         return Task.CompletedTask;
     }
 }

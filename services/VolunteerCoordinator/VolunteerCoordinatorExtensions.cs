@@ -15,6 +15,10 @@ public static class VolunteerCoordinatorExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddServiceDatabase<VolunteerCoordinatorDbContext>("VolunteerCoordinator");
         builder.AddServiceMessaging<VolunteerCoordinatorDbContext>(bus => bus.AddConsumer<DonorSecuredConsumer>());
+        // The validation source generator only describes the request types of the project that calls AddValidation: the call in
+        // ServiceDefaults covers none of ours, so without this one the DataAnnotations on our request records are ignored.
+        builder.Services.AddValidation();
+        builder.Services.AddCamelCaseValidationErrorNames();
         builder.Services.Configure<OpenApiOptions>("v1", openApi => openApi.AddSchemaTransformer<OneOfValuesSchemaTransformer>());
         return builder;
     }

@@ -3,8 +3,7 @@ using VolunteerCoordinator.Data;
 
 namespace VolunteerCoordinator.Features.ThankYouCalls;
 
-/// <summary>A thank-you call to a donor.</summary>
-/// <param name="Status">open (no volunteer yet), assigned, or completed.</param>
+/// <summary>A thank-you call to a donor. Its status is open (no volunteer yet), assigned, or completed.</summary>
 public sealed record ThankYouCallResponse(
     Guid Id,
     Guid DonorId,
@@ -30,4 +29,4 @@ public sealed record ThankYouCallPage(IReadOnlyList<ThankYouCallResponse> Items,
 public sealed record AssignCallRequest([Required] Guid? VolunteerId);
 
 /// <param name="Notes">Optional: what came of the call (at most 1000 characters).</param>
-public sealed record CompleteCallRequest([StringLength(ThankYouCallLimits.NotesLength)] string? Notes);
+public sealed record CompleteCallRequest([StringLength(ThankYouCallLimits.NotesLength)] string? Notes = null);

@@ -13,16 +13,15 @@ namespace VolunteerCoordinator.Features.Volunteers;
 public sealed record SignUpRequest(
     [Required, StringLength(200)] string? Name,
     [Required, StringLength(254), EmailAddress] string? Email,
-    [StringLength(32)] string? Phone,
+    [StringLength(32)] string? Phone = null,
     [property: Description("Known skills: phone-banking, canvassing, data-entry, event-support, driving, translation.")]
     [property: OneOfValues(typeof(VolunteerSkills))]
-    List<string?>? Skills,
+    List<string?>? Skills = null,
     [property: Description("Times of the week: weekday-daytime, weekday-evenings, weekend-mornings, weekend-afternoons.")]
     [property: OneOfValues(typeof(VolunteerAvailability))]
-    List<string?>? Availability);
+    List<string?>? Availability = null);
 
-/// <summary>A volunteer as the coordinators see them.</summary>
-/// <param name="Phone">Digits with an optional leading +, or null.</param>
+/// <summary>A volunteer as the coordinators see them. The phone holds digits with an optional leading +, or is null.</summary>
 public sealed record VolunteerResponse(
     Guid Id,
     string Name,
