@@ -26,7 +26,7 @@ public static class DatabaseExtensions
             services.GetRequiredService<IConfiguration>()[key] ?? throw new InvalidOperationException($"Missing required setting '{key}'.")));
 
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TDbContext>>($"database-{connectionName}", tags: ["ready"]);
-        builder.Services.AddHostedService<DatabaseMigrator<TDbContext>>();
+        builder.Services.AddHostedService(services => ActivatorUtilities.CreateInstance<DatabaseMigrator<TDbContext>>(services, key));
         return builder;
     }
 }
@@ -40,8 +40,12 @@ sealed class DatabaseHealthCheck<TDbContext>(TDbContext dbContext) : IHealthChec
             : HealthCheckResult.Unhealthy("The database does not accept connections.");
 }
 
-/// <summary>Applies migrations at start when asked to; a database that is down is waited for, not crashed on.</summary>
-sealed partial class DatabaseMigrator<TDbContext>(IServiceScopeFactory scopeFactory, IConfiguration configuration, ILogger<DatabaseMigrator<TDbContext>> logger)
+/// <summary>
+/// Applies migrations at start when asked to; a database that is down is waited for, not crashed on. Any other failure (a
+/// malformed connection string, a wrong password, a database that does not exist) stops the start naming the setting.
+/// </summary>
+sealed partial class DatabaseMigrator<TDbContext>(string settingKey, IServiceScopeFactory scopeFactory, IConfiguration configuration,
+    ILogger<DatabaseMigrator<TDbContext>> logger)
     : IHostedService
     where TDbContext : DbContext
 {
@@ -64,6 +68,12 @@ sealed partial class DatabaseMigrator<TDbContext>(IServiceScopeFactory scopeFact
                 LogWaiting(logger, typeof(TDbContext).Name, delay.TotalSeconds, exception.Message);
                 await Task.Delay(delay, cancellationToken);
                 delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 10));
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new InvalidOperationException(
+                    $"Applying the migrations of {typeof(TDbContext).Name} to the database of setting '{settingKey}' (environment variable "
+                    + $"{settingKey.Replace(":", "__", StringComparison.Ordinal)}) failed: {exception.GetBaseException().Message}", exception);
             }
         }
     }

@@ -9,7 +9,7 @@ namespace Campaign.ServiceDefaults;
 
 public static class MessagingExtensions
 {
-    const string RabbitMqKey = "ConnectionStrings:RabbitMq";
+    internal const string RabbitMqKey = "ConnectionStrings:RabbitMq";
 
     /// <summary>
     /// MassTransit over RabbitMQ (<c>ConnectionStrings:RabbitMq</c>, an amqp:// URI), with the service's outbox and inbox
@@ -21,6 +21,9 @@ public static class MessagingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
+
+        // Before the bus's own hosted service: refused credentials stop the start, naming the setting.
+        builder.Services.AddHostedService<BrokerSettingsCheck>();
         builder.Services.AddMassTransit(bus =>
         {
             configure(bus);

@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace Campaign.ServiceDefaults;
+
+/// <summary>
+/// Connects once to the broker of <c>ConnectionStrings:RabbitMq</c> before the bus starts. A broker that refuses the user,
+/// the password or the virtual host stops the start with an error naming the setting (MassTransit would otherwise log
+/// "Broker unreachable", give up on the bus and leave the service running without it). A broker that is down is left to
+/// MassTransit, which keeps reconnecting: it is waited for, not crashed on.
+/// </summary>
+sealed partial class BrokerSettingsCheck(IConfiguration configuration, ILogger<BrokerSettingsCheck> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(configuration[MessagingExtensions.RabbitMqKey], UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
+            return; // the bus registration reports a missing or malformed setting
+
+        var factory = new ConnectionFactory
+        {
+            Uri = uri,
+            ClientProvidedName = "settings check",
+            RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
+            AutomaticRecoveryEnabled = false,
+        };
+        try
+        {
+            await using var connection = await factory.CreateConnectionAsync(cancellationToken);
+            await connection.CloseAsync(cancellationToken);
+        }
+        catch (Exception exception) when (Refused(exception) is { } reason)
+        {
+            throw new InvalidOperationException(
+                $"Setting '{MessagingExtensions.RabbitMqKey}' (environment variable ConnectionStrings__RabbitMq) is wrong: the broker at "
+                + $"{uri.Host}:{uri.Port} refused it ({reason}).", exception);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogUnreachable(logger, uri.Host, uri.Port, exception.GetBaseException().Message);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Why the broker refused the connection (credentials, virtual host), or null when it could not be reached.</summary>
+    static string? Refused(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            switch (exception)
+            {
+                case AuthenticationFailureException:
+                    return "the user name or password is wrong";
+                case OperationInterruptedException { ShutdownReason.ReplyCode: 530 or 403 } interrupted:
+                    return interrupted.ShutdownReason.ReplyText;
+                case AggregateException aggregate:
+                    return aggregate.InnerExceptions.Select(Refused).FirstOrDefault(r => r is not null);
+            }
+        }
+        return null;
+    }
+
+    [LoggerMessage(LogLevel.Warning, "The broker at {Host}:{Port} is not reachable yet ({Reason}); the bus keeps trying to connect.")]
+    static partial void LogUnreachable(ILogger logger, string host, int port, string reason);
+}
