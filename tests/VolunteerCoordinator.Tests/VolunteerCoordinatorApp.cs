@@ -94,6 +94,26 @@ public sealed class VolunteerCoordinatorApp(string connectionString) : WebApplic
         return body.RootElement.GetProperty("id").GetGuid();
     }
 
+    /// <summary>Stores a thank-you call directly (as the consumer would have), optionally assigned and completed.</summary>
+    public async Task<Guid> ArrangeCallAsync(Guid? volunteerId = null, bool completed = false, string donorName = "Alex Rivera")
+    {
+        var now = DateTimeOffset.UtcNow;
+        var call = new ThankYouCall
+        {
+            Id = Guid.CreateVersion7(),
+            DonorId = Guid.NewGuid(),
+            DonorName = donorName,
+            VolunteerId = volunteerId,
+            CreatedAt = now,
+            AssignedAt = volunteerId is null ? null : now,
+            CompletedAt = completed ? now : null,
+        };
+        await ArrangeAsync(db => db.ThankYouCalls.Add(call));
+        return call.Id;
+    }
+
+    public Task<ThankYouCall> CallAsync(Guid id) => QueryAsync(db => db.ThankYouCalls.AsNoTracking().SingleAsync(c => c.Id == id));
+
     public static string NewEmail(string who = "volunteer") => $"{who}-{Guid.NewGuid():N}@example.org";
 
     public static DonorSecured Donor(Guid donorId, string name = "Alex Rivera") =>

@@ -75,11 +75,19 @@ public sealed partial class DonorSecuredConsumer(VolunteerCoordinatorDbContext d
             .Select(v => (Guid?)v.Id)
             .FirstOrDefaultAsync(cancellationToken);
 
-    /// <summary>CampaignFinance limits names to 200 characters; a longer one must not turn the message into a poison message.</summary>
+    /// <summary>
+    /// The name as the column can store it, so an odd event does not become a poison message: CampaignFinance limits names to
+    /// 200 characters, but a longer one is cut (never inside a surrogate pair), and NUL, which PostgreSQL text refuses, is dropped.
+    /// </summary>
     static string DonorName(string? name)
     {
-        var trimmed = name?.Trim() ?? "";
-        return trimmed.Length <= ThankYouCallLimits.DonorNameLength ? trimmed : trimmed[..ThankYouCallLimits.DonorNameLength];
+        var cleaned = (name ?? "").Replace("\0", "", StringComparison.Ordinal).Trim();
+        if (cleaned.Length <= ThankYouCallLimits.DonorNameLength)
+            return cleaned;
+        var length = char.IsHighSurrogate(cleaned[ThankYouCallLimits.DonorNameLength - 1])
+            ? ThankYouCallLimits.DonorNameLength - 1
+            : ThankYouCallLimits.DonorNameLength;
+        return cleaned[..length].TrimEnd();
     }
 
     [LoggerMessage(LogLevel.Information, "Thank-you call {CallId} for donor {DonorId} assigned to volunteer {VolunteerId}.")]
