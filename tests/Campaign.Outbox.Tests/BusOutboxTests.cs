@@ -100,6 +100,30 @@ public sealed class BusOutboxTests(OutboxDatabase database) : IClassFixture<Outb
     }
 
     [Fact]
+    public async Task Publishing_again_after_the_caller_discarded_a_failed_unit_of_work_is_delivered()
+    {
+        var run = _received.NewRun();
+        var pledgeId = Guid.NewGuid();
+        await using var host = await OutboxHost.StartAsync(database.ConnectionString, "retry-after-clear", _received);
+        await host.RecordPledgeAsync(run, pledgeId: pledgeId);
+
+        await host.WriteAsync(async (db, publish) =>
+        {
+            db.Pledges.Add(new Pledge { Id = pledgeId, Amount = 1m }); // duplicate key: this save fails
+            await publish.Publish(new PledgeRecorded(run, pledgeId, 1));
+            await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
+
+            db.ChangeTracker.Clear(); // the handler gives up on that attempt and records something else
+            db.Pledges.Add(new Pledge { Id = Guid.NewGuid(), Amount = 2m });
+            await publish.Publish(new PledgeRecorded(run, pledgeId, 2));
+            await db.SaveChangesAsync();
+        });
+
+        var arrived = await _received.WaitFor<PledgeRecorded>(run, 2);
+        Assert.Equal([0, 2], arrived.Select(a => a.Message.Sequence).Order());
+    }
+
+    [Fact]
     public async Task A_commit_in_another_process_wakes_the_relay_without_waiting_for_the_poll()
     {
         var run = _received.NewRun();

@@ -79,7 +79,8 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
         // The DbContext is not thread-safe and a handler may publish from several tasks.
         lock (_stored)
         {
-            if (_unitOfWork is null || Committed())
+            // A new unit of work after each save, and after the caller discarded the last one (ChangeTracker.Clear()).
+            if (_unitOfWork is null || Committed() || _dbContext.Entry(_unitOfWork.Entity).State == EntityState.Detached)
             {
                 if (Committed())
                     _signal.Wake();
