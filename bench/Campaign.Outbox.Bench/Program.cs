@@ -30,7 +30,7 @@ Log($"run {runId}: {machine}");
 Log($"events {options.Events:N0}, reps {options.Reps}, S1 writers {options.Writers}, S2 {options.S2Seconds} s at {string.Join("/", options.S2Rates)}/s, "
     + $"write path {options.WriteTransactions:N0} tx at {string.Join("/", options.WriteWriters)} writer(s); results in {outDir}");
 
-using var scenarios = new Scenarios(options, runId);
+await using var scenarios = new Scenarios(options, runId);
 var clock = Stopwatch.StartNew();
 bool Has(string s) => options.Only.Contains(s);
 
@@ -43,6 +43,11 @@ if (options.Warmup)
         await scenarios.S1Async(0, Math.Min(1_000, options.Events), record: false);
     if (Has("write") || Has("s2"))
         await scenarios.WriteAsync(0, WriteKind.Outbox, 4, 500, record: false);
+    if (Has("s2"))
+    {
+        await scenarios.S2Async(0, 300, RelayPlacement.Same, TimeSpan.FromSeconds(3), record: false);
+        await scenarios.S2Async(0, 300, RelayPlacement.Second, TimeSpan.FromSeconds(3), record: false);
+    }
 }
 
 for (var rep = 1; rep <= options.Reps; rep++)

@@ -9,82 +9,103 @@ using Npgsql;
 namespace Campaign.Outbox.Bench;
 
 /// <summary>
-/// The child side of <c>relay</c> mode: a second service process whose only job is Campaign.Outbox's relay. The host
-/// registers the outbox write-only, so nothing delivers until the parent says <c>start</c>; then an
-/// <see cref="OutboxRelay{TDbContext}"/> is created and started exactly as the hosted service would be. Lines on stdin
-/// drive it (<c>start</c>, <c>stop</c>, <c>exit</c>); it answers with <c>@event {json}</c> lines on stdout, and samples its own
-/// working set and GC heap every 50 ms while a relay runs.
+/// The child side of <c>relay</c> mode: a second service process whose only job is Campaign.Outbox's relay. It lives for the
+/// whole benchmark run, so its code is jitted and tiered up like a long-running relay's, and hosts one configuration run at a
+/// time: <c>host &lt;connection string&gt;</c> builds a host with the outbox registered write-only (nothing delivers yet);
+/// <c>start</c> creates an <see cref="OutboxRelay{TDbContext}"/> and starts it exactly as the hosted service would be;
+/// <c>mark</c> starts the measured window; <c>stop</c> stops the relay and reports what it did and used since
+/// <c>start</c>/<c>mark</c>; <c>unhost</c> disposes the host; <c>exit</c> ends the process. Lines on stdin drive it; it answers
+/// with <c>@event {json}</c> lines on stdout, and samples its own working set and GC heap every 50 ms.
 /// </summary>
 static class RelayMode
 {
-    public const string DatabaseVariable = "BENCH_RELAY_DB";
-
     public static async Task<int> RunAsync(RelayTuning tuning)
     {
-        var connectionString = Environment.GetEnvironmentVariable(DatabaseVariable)
-            ?? throw new InvalidOperationException($"relay mode needs {DatabaseVariable}");
         var logs = new LogCounter("relay");
         using var meter = new RelayMeter();
         var memory = new MemorySampler();
         using var sampling = new CancellationTokenSource();
         var sampler = memory.RunAsync(sampling.Token);
 
-        await using (var host = await BenchHost.StartAsync(connectionString, OutboxMode.WriteOnly, "relay-", null, null, logs, tuning))
+        // stdin is read on its own thread: Console.In blocks, and a blocked pool thread starves a 2-core machine's pool.
+        var commands = Channel.CreateUnbounded<string>();
+        var reader = new Thread(() =>
         {
-            Emit("ready", new { pid = Environment.ProcessId });
-            OutboxRelay<BenchDbContext>? relay = null;
-            RunStart? start = null;
-            // stdin is read on its own thread: Console.In blocks, and a blocked pool thread starves a 2-core machine's pool.
-            var commands = Channel.CreateUnbounded<string>();
-            var reader = new Thread(() =>
-            {
-                while (Console.In.ReadLine() is { } input)
-                    commands.Writer.TryWrite(input);
-                commands.Writer.TryComplete();
-            }) { IsBackground = true, Name = "relay-stdin" };
-            reader.Start();
-            await foreach (var line in commands.Reader.ReadAllAsync())
-            {
-                if (RelayMeter.Trace)
-                    await Console.Error.WriteLineAsync($"[trace {Environment.ProcessId}] {Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1000)} ms: command {line}");
-                if (line == "start" && relay is null)
-                {
-                    start = RunStart.Now(meter, logs);
-                    memory.Reset();
-                    relay = ActivatorUtilities.CreateInstance<OutboxRelay<BenchDbContext>>(host.Services);
-                    await relay.StartAsync(CancellationToken.None);
-                    if (RelayMeter.Trace)
-                        await Console.Error.WriteLineAsync($"[trace {Environment.ProcessId}] {Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1000)} ms: relay started");
-                    Emit("started", new { pid = Environment.ProcessId, at = Stopwatch.GetTimestamp() });
-                }
-                else if (line == "stop" && relay is not null)
-                {
-                    var stats = start!.Finish(meter, logs, memory);
-                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                    await relay.StopAsync(timeout.Token);
-                    relay.Dispose();
-                    relay = null;
+            while (Console.In.ReadLine() is { } input)
+                commands.Writer.TryWrite(input);
+            commands.Writer.TryComplete();
+        }) { IsBackground = true, Name = "relay-stdin" };
+        reader.Start();
+        Emit("ready", new { pid = Environment.ProcessId });
 
-                    // The stopped relay's LISTEN connection went back to Npgsql's pool; reused by the next relay it can stall
-                    // that relay's start for up to ~30 s (see docs/benchmarks.md, "Issues found"). Start the next one clean.
-                    NpgsqlConnection.ClearAllPools();
-                    Emit("stopped", stats);
-                }
-                else if (line == "exit")
-                    break;
-            }
-
-            if (relay is not null)
+        BenchHost? host = null;
+        OutboxRelay<BenchDbContext>? relay = null;
+        RunStart? start = null;
+        await foreach (var line in commands.Reader.ReadAllAsync())
+        {
+            if (RelayMeter.Trace)
+                await Console.Error.WriteLineAsync($"[trace {Environment.ProcessId}] {Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1000)} ms: command {line.Split(' ')[0]}");
+            if (line.StartsWith("host ", StringComparison.Ordinal) && host is null)
             {
-                await relay.StopAsync(CancellationToken.None);
-                relay.Dispose();
+                host = await BenchHost.StartAsync(line[5..], OutboxMode.WriteOnly, "relay-", null, null, logs, tuning);
+                Emit("hosted", new { pid = Environment.ProcessId });
             }
+            else if (line == "start" && host is not null && relay is null)
+            {
+                start = RunStart.Now(meter, logs);
+                memory.Reset();
+                relay = ActivatorUtilities.CreateInstance<OutboxRelay<BenchDbContext>>(host.Services);
+                await relay.StartAsync(CancellationToken.None);
+                Emit("started", new { pid = Environment.ProcessId });
+            }
+            else if (line == "mark" && relay is not null)
+            {
+                start = RunStart.Now(meter, logs);
+                memory.Reset();
+                Emit("marked", new { pid = Environment.ProcessId });
+            }
+            else if (line == "stop" && relay is not null)
+            {
+                var stats = start!.Finish(meter, logs, memory);
+                await StopAsync(relay);
+                relay = null;
+                Emit("stopped", stats);
+            }
+            else if (line == "unhost" && host is not null)
+            {
+                if (relay is not null)
+                    await StopAsync(relay);
+                relay = null;
+                await host.DisposeAsync();
+                host = null;
+                NpgsqlConnection.ClearAllPools();
+                Emit("unhosted", new { pid = Environment.ProcessId });
+            }
+            else if (line == "exit")
+                break;
+            else
+                Emit("rejected", new { command = line.Split(' ')[0] });
         }
 
+        if (relay is not null)
+            await StopAsync(relay);
+        if (host is not null)
+            await host.DisposeAsync();
         await sampling.CancelAsync();
         await sampler;
         Emit("exited", new { pid = Environment.ProcessId });
         return 0;
+    }
+
+    static async Task StopAsync(OutboxRelay<BenchDbContext> relay)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await relay.StopAsync(timeout.Token);
+        relay.Dispose();
+
+        // The stopped relay's LISTEN connection went back to Npgsql's pool; reused by the next relay it can stall that
+        // relay's start for up to ~30 s (docs/benchmarks.md, "Issues found in Campaign.Outbox"). Start the next one clean.
+        NpgsqlConnection.ClearAllPools();
     }
 
     static void Emit(string name, object payload)
@@ -93,11 +114,13 @@ static class RelayMode
         Console.Out.Flush();
     }
 
-    sealed record RunStart(long At, TimeSpan Cpu, long Allocated, int Gen0, int Gen1, int Gen2, RelayCounts Counts, int Warnings, int Errors)
+    sealed record RunStart(long At, TimeSpan Cpu, long Allocated, int Gen0, int Gen1, int Gen2, RelayCounts Counts, int Warnings, int Errors,
+        long JitMethods, TimeSpan JitTime)
     {
         public static RunStart Now(RelayMeter meter, LogCounter logs) => new(Stopwatch.GetTimestamp(),
             Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1),
-            GC.CollectionCount(2), meter.Read(), logs.Warnings, logs.Errors);
+            GC.CollectionCount(2), meter.Read(), logs.Warnings, logs.Errors, System.Runtime.JitInfo.GetCompiledMethodCount(),
+            System.Runtime.JitInfo.GetCompilationTime());
 
         public RelayRunStats Finish(RelayMeter meter, LogCounter logs, MemorySampler memory)
         {
@@ -108,9 +131,11 @@ static class RelayMode
                 (Process.GetCurrentProcess().TotalProcessorTime - Cpu).TotalSeconds,
                 (GC.GetTotalAllocatedBytes() - Allocated) / 1048576.0,
                 GC.CollectionCount(0) - Gen0, GC.CollectionCount(1) - Gen1, GC.CollectionCount(2) - Gen2,
-                counts.Passes, counts.Delivered, counts.Failures, logs.Warnings - Warnings, logs.Errors - Errors,
+                counts.Passes, counts.Delivered, counts.Failures, counts.DbCommands, logs.Warnings - Warnings, logs.Errors - Errors,
                 m.BaselineWorkingSet / 1048576.0, m.PeakWorkingSet / 1048576.0, m.EndWorkingSet / 1048576.0,
-                m.BaselineHeap / 1048576.0, m.PeakHeap / 1048576.0, m.Series);
+                m.BaselineHeap / 1048576.0, m.PeakHeap / 1048576.0,
+                System.Runtime.JitInfo.GetCompiledMethodCount() - JitMethods, (System.Runtime.JitInfo.GetCompilationTime() - JitTime).TotalMilliseconds,
+                m.Series);
         }
     }
 }
@@ -118,9 +143,9 @@ static class RelayMode
 /// <summary>What a relay run in the child process did and used.</summary>
 sealed record RelayRunStats(
     double Seconds, double CpuSeconds, double AllocatedMB, int Gen0, int Gen1, int Gen2,
-    long Passes, long Delivered, long Failures, int Warnings, int Errors,
+    long Passes, long Delivered, long Failures, long DbCommands, int Warnings, int Errors,
     double WorkingSetBaselineMB, double WorkingSetPeakMB, double WorkingSetEndMB, double HeapBaselineMB, double HeapPeakMB,
-    IReadOnlyList<MemoryPoint> Series);
+    long JitMethods, double JitMs, IReadOnlyList<MemoryPoint> Series);
 
 sealed record MemoryPoint(double Seconds, double WorkingSetMB, double HeapMB);
 
@@ -197,7 +222,7 @@ sealed class RelayChild : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public static async Task<RelayChild> StartAsync(string connectionString, RelayTuning tuning)
+    public static async Task<RelayChild> StartAsync(RelayTuning tuning)
     {
         ArgumentNullException.ThrowIfNull(tuning);
         var info = new ProcessStartInfo
@@ -214,7 +239,6 @@ sealed class RelayChild : IAsyncDisposable
         info.ArgumentList.Add("relay");
         foreach (var arg in tuning.ToArgs())
             info.ArgumentList.Add(arg);
-        info.Environment[RelayMode.DatabaseVariable] = connectionString;
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the relay process");
         var child = new RelayChild(process);
@@ -222,21 +246,27 @@ sealed class RelayChild : IAsyncDisposable
         return child;
     }
 
+    /// <summary>Builds the child's host for one configuration run's database (the relay not started yet).</summary>
+    public Task HostAsync(string connectionString) => CommandAsync($"host {connectionString}", "hosted", TimeSpan.FromSeconds(90));
+
+    /// <summary>Disposes the child's host (and stops its relay if it runs).</summary>
+    public Task UnhostAsync() => CommandAsync("unhost", "unhosted", TimeSpan.FromSeconds(60));
+
     /// <summary>Starts the child's relay; returns once it runs.</summary>
-    public async Task StartRelayAsync()
+    public Task StartRelayAsync() => CommandAsync("start", "started", TimeSpan.FromSeconds(30));
+
+    async Task<string> CommandAsync(string command, string reply, TimeSpan timeout)
     {
-        await _process.StandardInput.WriteLineAsync("start");
+        await _process.StandardInput.WriteLineAsync(command);
         await _process.StandardInput.FlushAsync();
-        await ExpectAsync("started", TimeSpan.FromSeconds(30));
+        return await ExpectAsync(reply, timeout);
     }
 
-    public async Task<RelayRunStats> StopRelayAsync()
-    {
-        await _process.StandardInput.WriteLineAsync("stop");
-        await _process.StandardInput.FlushAsync();
-        var json = await ExpectAsync("stopped", TimeSpan.FromSeconds(60));
-        return JsonSerializer.Deserialize<RelayRunStats>(json)!;
-    }
+    /// <summary>Starts the measured window: the stats <see cref="StopRelayAsync"/> returns count from here.</summary>
+    public Task MarkAsync() => CommandAsync("mark", "marked", TimeSpan.FromSeconds(30));
+
+    public async Task<RelayRunStats> StopRelayAsync() =>
+        JsonSerializer.Deserialize<RelayRunStats>(await CommandAsync("stop", "stopped", TimeSpan.FromSeconds(60)))!;
 
     async Task<string> ExpectAsync(string name, TimeSpan timeout)
     {
@@ -248,6 +278,8 @@ sealed class RelayChild : IAsyncDisposable
                 var (eventName, json) = await _events.Reader.ReadAsync(cancel.Token);
                 if (eventName == name)
                     return json;
+                if (eventName == "rejected")
+                    throw new InvalidOperationException($"relay process {_process.Id} rejected a command: {json}");
             }
         }
         catch (Exception exception) when (exception is OperationCanceledException or ChannelClosedException)

@@ -61,6 +61,22 @@ static class Report
                 Line($"| {group.Key} | {Arrived(g)} | {S(g, "p50", "N1")} | {S(g, "p95", "N1")} | {S(g, "p99", "N1")} | {S(g, "max", "N1")} | {S(g, "commitP50", "N1")} / {S(g, "commitP99", "N1")} | {S(g, "achievedRate", "N0")}/s |");
             }
             Line();
+
+            var child = s2.Where(m => m.Values.GetValueOrDefault("childDelivered") > 0).GroupBy(m => m.Config).ToList();
+            if (child.Count > 0)
+            {
+                Line("Work of the relay in the 2nd process during the measured window (its own counters: passes that delivered, Npgsql commands, CPU):");
+                Line();
+                Line("| rate, relay | delivered by it | msg per delivering pass | DB commands per msg | CPU ms per msg |");
+                Line("|---|---|---|---|---|");
+                foreach (var group in child)
+                {
+                    var g = group.ToList();
+                    string R(Func<Dictionary<string, double>, double> f, string format) => Summary.Of(g.Select(m => f(m.Values))).Format(format);
+                    Line($"| {group.Key} | {S(g, "childDelivered")} | {R(v => v["childDelivered"] / Math.Max(1, v["childPasses"]), "N1")} | {R(v => v["childDbCommands"] / Math.Max(1, v["childDelivered"]), "N2")} | {R(v => v["childCpuSeconds"] * 1000 / Math.Max(1, v["childDelivered"]), "N2")} |");
+                }
+                Line();
+            }
         }
 
         var w = Of(results, "W");

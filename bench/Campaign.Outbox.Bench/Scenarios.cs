@@ -34,12 +34,13 @@ enum WriteKind
 }
 
 /// <summary>The scenarios of docs/benchmarks-method, one configuration run per call, each on its own database and queue.</summary>
-sealed class Scenarios(BenchOptions options, string runId) : IDisposable
+sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
 {
     static readonly TimeSpan WarmupTimeout = TimeSpan.FromSeconds(60);
     readonly LogCounter _logs = new("bench");
     readonly RelayMeter _meter = new();
     int _configs;
+    RelayChild? _relay;
 
     public List<Measurement> Results { get; } = [];
 
@@ -129,12 +130,14 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
             await using var host = await BenchHost.StartAsync(database.ConnectionString, OutboxMode.WriteOnly, prefix, queue, recorder, _logs,
                 options.Tuning);
             exchange = host.MessageExchange;
-            await using var relay = await RelayChild.StartAsync(database.ConnectionString, options.Tuning);
+            var relay = await RelayAsync();
+            await relay.HostAsync(database.ConnectionString);
+            await using var unhost = new Cleanup(relay.UnhostAsync);
 
-            // Warm-up (not measured): the child relay delivers a few hundred events so its code is jitted and its
-            // connections are open; then it stops, and the backlog is written with no relay running.
+            // Warm-up (not measured): the child relay delivers a couple of thousand events so its connections are open and
+            // its caches filled; then it stops, and the backlog is written with no relay running.
             await relay.StartRelayAsync();
-            var warmup = Math.Min(500, events);
+            var warmup = Math.Min(2_000, events);
             var warmupRun = Guid.NewGuid();
             recorder.Reset(warmupRun, warmup, warmup);
             await WriteFixedAsync(host.Services, warmup, options.Writers, WriteKind.Outbox, warmupRun);
@@ -182,8 +185,11 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
                 ["relayCpuSeconds"] = stats.CpuSeconds,
                 ["relayAllocatedKBPerMsg"] = stats.AllocatedMB * 1024 / Math.Max(1, stats.Delivered),
                 ["relayGen2"] = stats.Gen2,
+                ["relayJitMethods"] = stats.JitMethods,
+                ["relayJitMs"] = stats.JitMs,
                 ["relayPasses"] = stats.Passes,
                 ["relayMsgPerPass"] = stats.Delivered / (double)Math.Max(1, stats.Passes),
+                ["relayDbCommands"] = stats.DbCommands,
                 ["relayFailures"] = stats.Failures,
                 ["relayWarnings"] = stats.Warnings + stats.Errors,
             }, new() { ["write"] = w1.Since(w0), ["drain"] = d1.Since(d0) }, stats);
@@ -296,7 +302,8 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
             {
                 if (placement != RelayPlacement.Same)
                 {
-                    relay = await RelayChild.StartAsync(database.ConnectionString, options.Tuning);
+                    relay = await RelayAsync();
+                    await relay.HostAsync(database.ConnectionString);
                     await relay.StartRelayAsync();
                 }
 
@@ -304,13 +311,18 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
                     placement == RelayPlacement.Second ? OutboxMode.WriteOnly : OutboxMode.Relay, prefix, queue, recorder, _logs, options.Tuning);
                 exchange = host.MessageExchange;
 
-                // Warm-up (not measured): one second at the same rate, all delivered.
+                // Warm-up (not measured): a burst drained (so the relay's code is jitted and tiered up), then two seconds at the
+                // rate, all delivered. A relay child is a fresh process; without this its JIT would be measured, not the relay.
                 var warmupRun = Guid.NewGuid();
-                recorder.Reset(warmupRun, rate);
-                var sentWarmup = await WritePacedAsync(host.Services, warmupRun, rate, TimeSpan.FromSeconds(1), new long[rate]);
-                recorder.Expect(sentWarmup);
+                var burst = 1_000;
+                recorder.Reset(warmupRun, burst + 2 * rate);
+                await WriteFixedAsync(host.Services, burst, options.Writers, WriteKind.Outbox, warmupRun, offset: 2_000_000);
+                var sentWarmup = await WritePacedAsync(host.Services, warmupRun, rate, TimeSpan.FromSeconds(2), new long[2 * rate], offset: burst);
+                recorder.Expect(burst + sentWarmup);
                 if (!await recorder.WaitAllAsync(WarmupTimeout))
-                    throw new TimeoutException($"S2 warm-up: {recorder.Count} of {sentWarmup} arrived");
+                    throw new TimeoutException($"S2 warm-up: {recorder.Count} of {burst + sentWarmup} arrived");
+                if (relay is not null)
+                    await relay.MarkAsync();
 
                 var capacity = (int)(rate * duration.TotalSeconds) + 16;
                 var committed = new long[capacity];
@@ -319,6 +331,7 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
                 var logWarnings = _logs.Warnings + _logs.Errors;
                 var meter0 = _meter.Read();
                 var cpu0 = CpuProbe.Take(relay?.Pid);
+                var jit0 = System.Runtime.JitInfo.GetCompiledMethodCount();
                 var t0 = Stopwatch.GetTimestamp();
                 var sent = await WritePacedAsync(host.Services, run, rate, duration, committed);
                 var writeSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
@@ -364,7 +377,11 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
                     ["inProcessDelivered"] = meter.Delivered,
                     ["childPasses"] = relayStats?.Passes ?? 0,
                     ["childDelivered"] = relayStats?.Delivered ?? 0,
+                    ["childDbCommands"] = relayStats?.DbCommands ?? 0,
+                    ["childCpuSeconds"] = relayStats?.CpuSeconds ?? 0,
                     ["relayFailures"] = meter.Failures + (relayStats?.Failures ?? 0),
+                    ["benchJitMethods"] = System.Runtime.JitInfo.GetCompiledMethodCount() - jit0,
+                    ["relayJitMethods"] = relayStats?.JitMethods ?? 0,
                     ["warnings"] = _logs.Warnings + _logs.Errors - logWarnings + (relayStats is null ? 0 : relayStats.Warnings + relayStats.Errors),
                 }, new() { ["run"] = cpu1.Since(cpu0) }, relayStats);
                 if (record)
@@ -374,7 +391,7 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
             finally
             {
                 if (relay is not null)
-                    await relay.DisposeAsync();
+                    await relay.UnhostAsync();
             }
         }
         finally
@@ -394,7 +411,7 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
     /// Commits events at a fixed rate: event i is due at start + i/rate; up to 8 writers take the next due event, so a
     /// slow transaction does not hold the schedule back. Records each event's commit time (right after SaveChanges returns).
     /// </summary>
-    static async Task<int> WritePacedAsync(IServiceProvider services, Guid run, int rate, TimeSpan duration, long[] committed)
+    static async Task<int> WritePacedAsync(IServiceProvider services, Guid run, int rate, TimeSpan duration, long[] committed, int offset = 0)
     {
         var total = Math.Min(committed.Length, (int)(rate * duration.TotalSeconds));
         var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
@@ -407,7 +424,7 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
                 var wait = due - Stopwatch.GetTimestamp();
                 if (wait > 0)
                     await Task.Delay(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency));
-                await WriteOneAsync(services, run, i, 0, WriteKind.Outbox, committed);
+                await WriteOneAsync(services, run, i + offset, 0, WriteKind.Outbox, offset == 0 ? committed : null);
             }
         })));
         return total;
@@ -433,9 +450,22 @@ sealed class Scenarios(BenchOptions options, string runId) : IDisposable
         return await db.Database.SqlQuery<long>($"SELECT count(*) AS \"Value\" FROM \"OutboxMessage\"").SingleAsync();
     }
 
-    public void Dispose()
+    /// <summary>
+    /// The relay process: one for the whole run, so it is as warm (jitted, tiered up) as a long-running relay; it hosts one
+    /// configuration run's database at a time.
+    /// </summary>
+    async Task<RelayChild> RelayAsync() => _relay ??= await RelayChild.StartAsync(options.Tuning);
+
+    public async ValueTask DisposeAsync()
     {
+        if (_relay is not null)
+            await _relay.DisposeAsync();
         _meter.Dispose();
         _logs.Dispose();
+    }
+
+    sealed class Cleanup(Func<Task> action) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await action();
     }
 }

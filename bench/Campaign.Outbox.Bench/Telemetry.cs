@@ -60,6 +60,7 @@ sealed class RelayMeter : IDisposable
     long _passes;
     long _delivered;
     long _failures;
+    long _commands;
 
     /// <summary>BENCH_TRACE=1: every relay pass is printed with a timestamp (diagnostics).</summary>
     public static bool Trace { get; } = Environment.GetEnvironmentVariable("BENCH_TRACE") == "1";
@@ -68,10 +69,12 @@ sealed class RelayMeter : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == OutboxMetrics.MeterName
-                && instrument.Name is "campaign.outbox.delivered" or "campaign.outbox.delivery_failures")
+            if ((instrument.Meter.Name == OutboxMetrics.MeterName
+                    && instrument.Name is "campaign.outbox.delivered" or "campaign.outbox.delivery_failures")
+                || (instrument.Meter.Name == "Npgsql" && instrument.Name == "db.client.operation.duration"))
                 listener.EnableMeasurementEvents(instrument);
         };
+        _listener.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref _commands));
         _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
         {
             if (instrument.Name == "campaign.outbox.delivered")
@@ -87,12 +90,15 @@ sealed class RelayMeter : IDisposable
         _listener.Start();
     }
 
-    public RelayCounts Read() => new(Interlocked.Read(ref _passes), Interlocked.Read(ref _delivered), Interlocked.Read(ref _failures));
+    public RelayCounts Read() =>
+        new(Interlocked.Read(ref _passes), Interlocked.Read(ref _delivered), Interlocked.Read(ref _failures), Interlocked.Read(ref _commands));
 
     public void Dispose() => _listener.Dispose();
 }
 
-sealed record RelayCounts(long Passes, long Delivered, long Failures)
+/// <summary>Relay passes that delivered, messages delivered, failed sends, and database commands this process executed (Npgsql's meter).</summary>
+sealed record RelayCounts(long Passes, long Delivered, long Failures, long DbCommands)
 {
-    public RelayCounts Minus(RelayCounts start) => new(Passes - start.Passes, Delivered - start.Delivered, Failures - start.Failures);
+    public RelayCounts Minus(RelayCounts start) =>
+        new(Passes - start.Passes, Delivered - start.Delivered, Failures - start.Failures, DbCommands - start.DbCommands);
 }
