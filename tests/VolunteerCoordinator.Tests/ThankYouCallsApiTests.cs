@@ -144,6 +144,22 @@ public sealed class ThankYouCallsApiTests(VolunteerCoordinatorFixture fixture) :
     }
 
     [Fact]
+    public async Task Of_two_concurrent_completions_one_wins_and_the_other_is_409()
+    {
+        var caller = await _app.SignUpAsync(skills: ["phone-banking"]);
+        var callId = await _app.ArrangeCallAsync(volunteerId: caller);
+        using var client = _app.CreateClient();
+
+        var answers = await Task.WhenAll(
+            client.PostJsonAsync($"/thank-you-calls/{callId}/complete", new { notes = "first" }),
+            client.PostJsonAsync($"/thank-you-calls/{callId}/complete", new { notes = "second" }));
+
+        var winner = Assert.Single(answers, a => a.Status == HttpStatusCode.OK);
+        Assert.Single(answers, a => a.Status == HttpStatusCode.Conflict);
+        Assert.Equal(winner.Body.GetProperty("notes").GetString(), (await _app.CallAsync(callId)).Notes);
+    }
+
+    [Fact]
     public async Task A_call_can_be_completed_without_a_body()
     {
         var caller = await _app.SignUpAsync(skills: ["phone-banking"]);
