@@ -6,6 +6,7 @@ namespace Campaign.ResilienceTests.Fuzzing;
 /// <summary>A value that makes a JSON body invalid: <see cref="Json"/> is written as is (it may itself be malformed), or the field is removed.</summary>
 /// <param name="Field">Dotted path of the property, e.g. <c>address.state</c>.</param>
 /// <param name="Json">Raw JSON text put in place of the value; null removes the property.</param>
+/// <param name="Kind">What is wrong, for the report.</param>
 public sealed record BadField(string Field, string? Json, string Kind);
 
 /// <summary>
@@ -20,9 +21,14 @@ public sealed class Fuzzer(int seed)
     public Random Random => _random;
 
     /// <summary>Requests with JSON bodies for one endpoint.</summary>
+    /// <param name="endpoint">The endpoint's name in the report.</param>
+    /// <param name="method">The endpoint's method.</param>
     /// <param name="path">The path of the i-th request (so requests can target existing or missing resources).</param>
     /// <param name="validBody">A body the endpoint would accept (with unique values per i).</param>
     /// <param name="badFields">Values that make the body invalid, one field at a time.</param>
+    /// <param name="count">How many requests, at least.</param>
+    /// <param name="headers">Headers every request carries.</param>
+    /// <param name="structuralPath">Where bodies that are not a bad field go (see below); default <paramref name="path"/>.</param>
     public List<HostileRequest> JsonEndpoint(string endpoint, HttpMethod method, Func<int, string> path, Func<int, JsonObject> validBody,
         IReadOnlyList<BadField> badFields, int count, IReadOnlyList<KeyValuePair<string, string>>? headers = null,
         Func<int, string>? structuralPath = null)

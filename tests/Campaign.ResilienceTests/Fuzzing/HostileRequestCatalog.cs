@@ -53,6 +53,7 @@ public static class HostileRequestCatalog
 
     // ------------------------------------------------------------------------------------------------------------- finance
 
+    /// <param name="fuzzer">The seeded generator.</param>
     /// <param name="donorId">A registered donor who has not given yet: a valid contribution would secure them.</param>
     public static List<HostileRequest> Finance(Fuzzer fuzzer, Guid donorId)
     {
@@ -216,6 +217,7 @@ public static class HostileRequestCatalog
 
     // ------------------------------------------------------------------------------------------------- volunteer coordinator
 
+    /// <param name="fuzzer">The seeded generator.</param>
     /// <param name="phoneBanker">A volunteer who can phone-bank: a valid assignment would give them a call.</param>
     /// <param name="canvasser">A volunteer who cannot phone-bank.</param>
     /// <param name="openCall">A call with no volunteer: a valid assignment would assign it.</param>
