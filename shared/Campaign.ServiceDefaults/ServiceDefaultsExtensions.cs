@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.OpenApi;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -30,7 +31,13 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         builder.Services.RefuseNulCharacters();
         builder.Services.AddValidation();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(openApi => openApi.AddSchemaTransformer((schema, context, _) =>
+        {
+            // Strings are read by a custom converter (UnstorableText), which hides their type from the schema generator.
+            if (context.JsonTypeInfo.Type == typeof(string) && schema.Type is null)
+                schema.Type = JsonSchemaType.String;
+            return Task.CompletedTask;
+        }));
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"]);
         builder.AddTelemetry();
         return builder;
