@@ -10,6 +10,11 @@ public sealed class DonorSecuredConsumer(OutgoingMail mail) : IConsumer<DonorSec
     public Task Consume(ConsumeContext<DonorSecured> context)
     {
         ArgumentNullException.ThrowIfNull(context);
+
+        // Without a donor the mail has no key to be sent once by: refuse the message (after the retries it waits in the error
+        // queue) instead of queuing a mail about donor 00000000-0000-0000-0000-000000000000.
+        if (context.Message.DonorId == Guid.Empty)
+            throw new InvalidOperationException("DonorSecured without a DonorId cannot be consumed.");
         return mail.QueueOnceAsync(Letters.DonorThankYou(context.Message), context.CancellationToken);
     }
 }

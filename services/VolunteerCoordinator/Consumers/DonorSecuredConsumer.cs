@@ -20,6 +20,11 @@ public sealed partial class DonorSecuredConsumer(VolunteerCoordinatorDbContext d
         var donor = context.Message;
         var cancellationToken = context.CancellationToken;
 
+        // Without a donor there is nobody to call: refuse the message (after the retries it waits in the error queue) instead
+        // of creating a call for donor 00000000-0000-0000-0000-000000000000.
+        if (donor.DonorId == Guid.Empty)
+            throw new InvalidOperationException("DonorSecured without a DonorId cannot be consumed.");
+
         // A different message about the same donor (CampaignFinance publishing again, a replay) is not a new call.
         if (await db.ThankYouCalls.AnyAsync(c => c.DonorId == donor.DonorId, cancellationToken))
         {
