@@ -4,17 +4,16 @@ using Npgsql;
 namespace Campaign.SystemTesting;
 
 /// <summary>
-/// Reads each service's own database with the admin role (<c>CAMPAIGN_PG_ADMIN</c>, database switched): what a test
-/// counts. Every query opens and closes its own connection, so it works across server restarts.
+/// Reads each service's own database: what a test counts. Every query opens and closes its own connection (no pool), so
+/// it works across server restarts.
+/// It connects as the service's own role (<c>ConnectionStrings__&lt;Service&gt;</c>, the tables' owner): the admin role of
+/// <c>CAMPAIGN_PG_ADMIN</c> may connect to the service databases but is not granted SELECT on their tables.
 /// </summary>
 public static class SystemDatabases
 {
-    /// <summary>The admin connection string on <paramref name="service"/>'s database.</summary>
-    public static string ConnectionString(Service service)
-    {
-        var own = new NpgsqlConnectionStringBuilder(TestInfrastructure.Get($"ConnectionStrings__{service}"));
-        return new NpgsqlConnectionStringBuilder(TestInfrastructure.PostgresAdmin) { Database = own.Database, Pooling = false }.ConnectionString;
-    }
+    /// <summary>The connection string of <paramref name="service"/>'s database (its own role, no pooling).</summary>
+    public static string ConnectionString(Service service) =>
+        new NpgsqlConnectionStringBuilder(TestInfrastructure.Get($"ConnectionStrings__{service}")) { Pooling = false }.ConnectionString;
 
     /// <summary>The first column of the first row of <paramref name="sql"/>, parameters <c>$1, $2, ...</c>.</summary>
     public static async Task<T> ScalarAsync<T>(Service service, string sql, params object[] parameters)
