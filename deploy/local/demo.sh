@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# A short tour of Campaign against the running services (./run.sh --demo runs it once they are ready):
+# two volunteers sign up (one phone-banker), two donors register, three contributions come in (one donor gives
+# twice); then it shows the thank-you calls and the mail that followed, and says what happened.
+#
+#   deploy/local/demo.sh     (needs the services running: ./run.sh in another terminal)
+#
+# URLs come from the environment (run.sh exports .local/infra.env), else from .local/infra.env, else the default ports.
+# Every run uses its own addresses (…+<run>@example.org), so it can be repeated. Needs curl and jq.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+# shellcheck source=deploy/local/config.sh
+. deploy/local/config.sh
+if [[ -z ${CAMPAIGN_FINANCE_URL:-} && -f $CAMPAIGN_INFRA_ENV_FILE ]]; then
+    campaign_export_infra_env
+fi
+FINANCE="${CAMPAIGN_FINANCE_URL:-http://127.0.0.1:$CAMPAIGN_FINANCE_PORT}"
+VOLUNTEERS="${CAMPAIGN_VOLUNTEERS_URL:-http://127.0.0.1:$CAMPAIGN_VOLUNTEERS_PORT}"
+COMMUNICATIONS="${CAMPAIGN_COMMUNICATIONS_URL:-http://127.0.0.1:$CAMPAIGN_COMMUNICATIONS_PORT}"
+WAIT_SECONDS=30
+
+say() { printf '[demo] %s\n' "$*"; }
+die() { printf '[demo] error: %s\n' "$*" >&2; exit 1; }
+
+command -v curl >/dev/null || die "curl is missing (apt-get install curl)"
+if ! command -v jq >/dev/null; then
+    if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+        say "installing jq"
+        apt-get install -y -qq jq >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq jq >/dev/null 2>&1; } ||
+            die "could not install jq"
+    else
+        die "jq is missing (sudo apt-get install jq)"
+    fi
+fi
+
+# api METHOD URL [JSON] [extra curl args...]: prints the body; fails with the status and body unless 2xx.
+api() {
+    local method="$1" url="$2" body="${3:-}" out status
+    shift $(($# < 3 ? $# : 3))
+    out="$(mktemp)"
+    status="$(curl -sS -o "$out" -w '%{http_code}' -X "$method" -H 'Content-Type: application/json' \
+        ${body:+--data "$body"} "$@" "$url")" || { rm -f "$out"; die "$method $url: no answer (are the services running? ./run.sh)"; }
+    if [[ $status != 2* ]]; then
+        cat "$out" >&2; echo >&2; rm -f "$out"
+        die "$method $url answered $status"
+    fi
+    cat "$out"; rm -f "$out"
+}
+
+for url in "$FINANCE" "$VOLUNTEERS" "$COMMUNICATIONS"; do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' "$url/health/ready") == 200 ]] || die "$url is not ready (start the services: ./run.sh)"
+done
+
+run="$(date +%H%M%S)$((RANDOM % 90 + 10))"
+today="$(date -u +%F)"
+email() { echo "$1+$run@example.org"; }
+
+# ---- 1. volunteers ------------------------------------------------------------------------------------
+say "signing up two volunteers"
+maria="$(api POST "$VOLUNTEERS/volunteers" "$(jq -nc --arg e "$(email maria.lopez)" \
+    '{name: "Maria Lopez", email: $e, phone: "+1 202 555 0142", skills: ["phone-banking"], availability: ["weekday-evenings"]}')" | jq -r .id)"
+sam="$(api POST "$VOLUNTEERS/volunteers" "$(jq -nc --arg e "$(email sam.chen)" \
+    '{name: "Sam Chen", email: $e, skills: ["canvassing", "driving"], availability: ["weekend-mornings"]}')" | jq -r .id)"
+printf '  %-12s %-36s %s\n' "Maria Lopez" "$maria" "phone-banking" "Sam Chen" "$sam" "canvassing, driving"
+
+# ---- 2. donors ----------------------------------------------------------------------------------------
+say "registering two donors"
+alex="$(api POST "$FINANCE/donors" "$(jq -nc --arg e "$(email alex.rivera)" '{name: "Alex Rivera", email: $e}')" | jq -r .id)"
+jordan="$(api POST "$FINANCE/donors" "$(jq -nc --arg e "$(email jordan.lee)" '{name: "Jordan Lee", email: $e}')" | jq -r .id)"
+printf '  %-12s %s\n' "Alex Rivera" "$alex" "Jordan Lee" "$jordan"
+
+# ---- 3. contributions -----------------------------------------------------------------------------------
+contribute() { # donor-id amount
+    api POST "$FINANCE/donors/$1/contributions" \
+        "$(jq -nc --argjson a "$2" --arg d "$today" '{amount: $a, currency: "USD", receivedOn: $d, method: "card"}')" \
+        -H "Idempotency-Key: demo-$run-$1-$2" >/dev/null
+}
+say "recording contributions"
+contribute "$alex" 250 && echo "  Alex Rivera   \$250.00  (first gift)"
+contribute "$jordan" 50 && echo "  Jordan Lee    \$50.00   (first gift)"
+contribute "$alex" 100 && echo "  Alex Rivera   \$100.00  (second gift)"
+
+# ---- 4. what followed -----------------------------------------------------------------------------------
+# The thank-you calls of our two donors. The list is oldest first and shared with earlier runs: ours are at the end.
+our_calls() {
+    local total last
+    total="$(api GET "$VOLUNTEERS/thank-you-calls?pageSize=1" | jq .totalCount)"
+    last=$(((total + 99) / 100)); ((last >= 1)) || last=1
+    { api GET "$VOLUNTEERS/thank-you-calls?pageSize=100&page=$last"
+      ((last > 1)) && api GET "$VOLUNTEERS/thank-you-calls?pageSize=100&page=$((last - 1))"; } |
+        jq -s --arg a "$alex" --arg j "$jordan" '[.[].items[] | select(.donorId == $a or .donorId == $j)]'
+}
+# Our six mail addresses' messages, sent or not.
+our_messages() {
+    local who
+    for who in maria.lopez sam.chen alex.rivera jordan.lee; do
+        api GET "$COMMUNICATIONS/messages?recipient=$(jq -rn --arg e "$(email $who)" '$e | @uri')"
+    done | jq -s '[.[].items[]]'
+}
+
+say "waiting for the thank-you calls and the mail (up to ${WAIT_SECONDS}s)"
+deadline=$((SECONDS + WAIT_SECONDS))
+while true; do
+    calls="$(our_calls)"
+    messages="$(our_messages)"
+    calls_n="$(jq length <<<"$calls")"
+    sent_n="$(jq '[.[] | select(.status == "sent")] | length' <<<"$messages")"
+    ((calls_n >= 2 && sent_n >= 4)) && break
+    ((SECONDS < deadline)) || { say "still waiting after ${WAIT_SECONDS}s: $calls_n of 2 calls, $sent_n of 4 mails sent (see .local/logs)"; break; }
+    sleep 0.5
+done
+
+echo
+echo "Thank-you calls (VolunteerCoordinator, GET /thank-you-calls):"
+names='{}'
+for id in $(jq -r '.[].volunteerId // empty' <<<"$calls" | sort -u); do
+    names="$(jq -c --arg id "$id" --arg n "$(api GET "$VOLUNTEERS/volunteers/$id" | jq -r .name)" '. + {($id): $n}' <<<"$names")"
+done
+jq -r --argjson names "$names" '.[] | "  \(.donorName | .[0:14] | . + " " * (14 - length)) \(.status | . + " " * (9 - length)) "
+    + (if .volunteerId then "caller: \($names[.volunteerId])" else "no phone-banker yet" end)' <<<"$calls"
+echo
+echo "Mail (Communications, GET /messages):"
+jq -r '.[] | "  \(.kind | . + " " * (18 - length)) \(.status | . + " " * (8 - length)) \(.recipient)"' <<<"$messages"
+
+mail_files=0
+if [[ -n ${CAMPAIGN_MAIL_DIR:-} && -d $CAMPAIGN_MAIL_DIR ]]; then
+    mail_files="$(grep -rlE "^To: .*\+$run@example\.org" "$CAMPAIGN_MAIL_DIR/new" "$CAMPAIGN_MAIL_DIR/cur" 2>/dev/null | wc -l || true)"
+fi
+
+thanks="$(jq '[.[] | select(.kind == "donor-thank-you")] | length' <<<"$messages")"
+welcomes="$(jq '[.[] | select(.kind == "volunteer-welcome")] | length' <<<"$messages")"
+alex_calls="$(jq --arg a "$alex" '[.[] | select(.donorId == $a)] | length' <<<"$calls")"
+cat <<SUMMARY
+
+What happened:
+  - Maria and Sam signed up to volunteer. VolunteerCoordinator published VolunteerSignedUp for each, and
+    Communications queued a welcome mail for each ($welcomes welcome mails).
+  - Alex and Jordan registered as donors with CampaignFinance. Their first contributions each published DonorSecured
+    (through CampaignFinance's outbox, in the same transaction as the contribution).
+  - VolunteerCoordinator turned each DonorSecured into one thank-you call ($calls_n calls), each given to the phone-banker
+    with the fewest calls in hand (ties: the earliest sign-up, so phone-bankers of earlier runs may come before Maria).
+    Communications turned each into one thank-you mail ($thanks thank-you mails).
+  - Alex's second contribution was recorded (ContributionReceived) but secured nobody new: still $alex_calls call for Alex, and no second mail.
+  - $mail_files mails of this run reached the local mail server's Maildir (${CAMPAIGN_MAIL_DIR:-not set}/new).
+SUMMARY
