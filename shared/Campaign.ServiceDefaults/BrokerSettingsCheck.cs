@@ -29,21 +29,31 @@ sealed partial class BrokerSettingsCheck(IConfiguration configuration, ILogger<B
         try
         {
             await using var connection = await factory.CreateConnectionAsync(cancellationToken);
+
+            // The broker may accept the handshake and refuse the virtual host just after, closing the connection: a channel
+            // round trip makes that visible (an AlreadyClosedException, or the close reason on the connection).
+            await using (await connection.CreateChannelAsync(cancellationToken: cancellationToken))
+            {
+            }
+            if (connection.CloseReason is { ReplyCode: 530 or 403 } closed)
+                throw Wrong(uri, closed.ReplyText, null);
             await connection.CloseAsync(cancellationToken);
         }
         catch (Exception exception) when (Refused(exception) is { } reason)
         {
-            throw new InvalidOperationException(
-                $"Setting '{MessagingExtensions.RabbitMqKey}' (environment variable ConnectionStrings__RabbitMq) is wrong: the broker at "
-                + $"{uri.Host}:{uri.Port} refused it ({reason}).", exception);
+            throw Wrong(uri, reason, exception);
         }
-        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (exception is not InvalidOperationException && !cancellationToken.IsCancellationRequested)
         {
             LogUnreachable(logger, uri.Host, uri.Port, exception.GetBaseException().Message);
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    static InvalidOperationException Wrong(Uri uri, string reason, Exception? exception) => new(
+        $"Setting '{MessagingExtensions.RabbitMqKey}' (environment variable ConnectionStrings__RabbitMq) is wrong: the broker at "
+        + $"{uri.Host}:{uri.Port} refused it ({reason}).", exception);
 
     /// <summary>Why the broker refused the connection (credentials, virtual host), or null when it could not be reached.</summary>
     static string? Refused(Exception? exception)
