@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Campaign.ResilienceTests.Support;
+using Campaign.SystemTesting;
+using Campaign.Testing;
+using Xunit.Abstractions;
+
+namespace Campaign.ResilienceTests.Faults;
+
+/// <summary>
+/// The platform's promise, tested against the running system: an event committed with its state change reaches every
+/// subscriber, and has its effect once, whatever fails meanwhile. The three services run as processes on the private
+/// PostgreSQL and RabbitMQ; traffic flows through their HTTP APIs while the broker is stopped and crashed, the services'
+/// connections are cut, each service is killed with SIGKILL (CampaignFinance and VolunteerCoordinator right after a burst
+/// of commits, i.e. between commit and the relay's delete; Communications while it consumes) and PostgreSQL restarts.
+/// Then, from the databases, the broker and the Maildir: one thank-you call and one thank-you email per secured donor, one
+/// welcome email per volunteer, nothing for a refused request, outboxes and queues drained, error queues as before, and no
+/// name or address in any log line, span or exported log record.
+/// </summary>
+/// <remarks>
+/// <c>CAMPAIGN_SOAK_EVENTS=100000</c> turns the same test into a soak: the fault cycle repeats until that many events are
+/// committed (see docs/reliability.md). The counts go to the test output and <c>.local/logs/resilience-summary.txt</c>.
+/// </remarks>
+[Trait("Category", "Faults")]
+public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
+{
+    static readonly long SoakEvents =
+        long.TryParse(Environment.GetEnvironmentVariable("CAMPAIGN_SOAK_EVENTS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    static readonly string[] ServiceQueues = ["volunteer-coordinator-donor-secured", "communications-donor-secured", "communications-volunteer-signed-up"];
+
+    readonly Stopwatch _clock = Stopwatch.StartNew();
+    readonly StringBuilder _log = new();
+
+    [Fact]
+    public async Task Every_committed_event_has_its_effect_once_in_every_subscriber_through_broker_database_and_process_failures()
+    {
+        var started = DateTime.UtcNow;
+        await using var otlp = new OtlpSink();
+        using var broker = new BrokerAdmin();
+        using var management = new RabbitMqManagement();
+        await Infra.RunAsync("up");
+
+        // The queues of the naming before each service had its own (both subscribers shared "donor-secured"): nothing reads them.
+        foreach (var legacy in new[] { "donor-secured", "volunteer-signed-up" })
+            await broker.DeleteUnusedQueueAsync(legacy);
+
+        var system = await CampaignSystem.StartAsync(settings: otlp.Settings);
+        var errorQueuesBefore = await ErrorQueueDepthsAsync(management);
+        var token = system.RunId[^6..];
+        using var finance = Client(system.Finance);
+        using var volunteers = Client(system.Volunteers);
+        using var communications = Client(system.Communications);
+        var traffic = new Traffic(token, finance, volunteers, communications);
+        Note($"run {system.RunId}: services up; logs in {system.LogFolder}; traffic domain {traffic.Domain}"
+             + (SoakEvents > 0 ? $"; soak until {SoakEvents} events" : ""));
+
+        using var stop = new CancellationTokenSource();
+        var flowing = traffic.RunAsync(SoakEvents > 0 ? 8 : 4, stop.Token);
+        Report report;
+        try
+        {
+            await PaceAsync(TimeSpan.FromSeconds(4));
+            var cycle = 0;
+            do
+            {
+                cycle++;
+                await FaultCycleAsync(system, traffic, broker, management, cycle);
+                Note($"after cycle {cycle}: {traffic.Describe()}");
+            }
+            while (SoakEvents > 0 && traffic.EventsCommitted < SoakEvents);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await flowing;
+        }
+        Note($"traffic stopped: {traffic.Describe()}");
+
+        try
+        {
+            var settleLimit = TimeSpan.FromSeconds(SoakEvents > 0 ? 1200 : 120);
+            await SettleAsync(traffic, management, started, settleLimit);
+            report = await Report.BuildAsync(traffic, started, errorQueuesBefore, await ErrorQueueDepthsAsync(management), management, ServiceQueues);
+        }
+        finally
+        {
+            // A graceful stop flushes the services' logs and telemetry before they are scanned.
+            await system.DisposeAsync();
+        }
+
+        report.ScanForPersonalData(system.LogFolder, otlp, [traffic.Domain, traffic.NameMarker]);
+        Note(report.Summary(_clock.Elapsed));
+        await WriteSummaryAsync(system.RunId);
+
+        Assert.True(report.Failures.Count == 0, string.Join('\n', report.Failures));
+    }
+
+    async Task FaultCycleAsync(CampaignSystem system, Traffic traffic, BrokerAdmin broker, RabbitMqManagement management, int cycle)
+    {
+        await StepAsync($"[{cycle}] RabbitMQ stopped (graceful) and started again", async () =>
+        {
+            await Infra.RunAsync("rabbitmq", "stop");
+            await PaceAsync(TimeSpan.FromSeconds(3)); // commits pile up in the outboxes meanwhile
+            await Infra.RunAsync("rabbitmq", "start");
+            await AllReadyAsync(system);
+        });
+        await PaceAsync(TimeSpan.FromSeconds(2));
+
+        await StepAsync($"[{cycle}] CampaignFinance SIGKILLed right after a burst of commits (between commit and the relay's delete)", async () =>
+        {
+            await traffic.BurstAsync(25);
+            system.Finance.Kill();
+            await system.Finance.StartAsync();
+        });
+        await PaceAsync(TimeSpan.FromSeconds(2));
+
+        await StepAsync($"[{cycle}] every AMQP connection cut while messages are in flight", async () =>
+        {
+            var burst = Task.WhenAll(traffic.BurstAsync(20), traffic.SignUpBurstAsync(10));
+            await Task.Delay(150);
+            var closed = await broker.CloseConnectionsAsync("resilience test: connection cut");
+            await burst;
+            Note($"    {closed} connections closed");
+            await AllReadyAsync(system);
+        });
+        await PaceAsync(TimeSpan.FromSeconds(2));
+
+        await StepAsync($"[{cycle}] Communications SIGKILLed while consuming", async () =>
+        {
+            var before = await QueuedMailAsync(traffic.Domain);
+            var burst = Task.WhenAll(traffic.BurstAsync(20), traffic.SignUpBurstAsync(20));
+            await Eventually.Until(async () => await QueuedMailAsync(traffic.Domain) > before + 3, "Communications consuming the burst",
+                TimeSpan.FromSeconds(60));
+            system.Communications.Kill();
+            await burst;
+            await system.Communications.StartAsync();
+        });
+        await PaceAsync(TimeSpan.FromSeconds(2));
+
+        await StepAsync($"[{cycle}] VolunteerCoordinator SIGKILLed right after a burst of sign-ups, while consuming", async () =>
+        {
+            await Task.WhenAll(traffic.SignUpBurstAsync(25), traffic.BurstAsync(10));
+            system.Volunteers.Kill();
+            await system.Volunteers.StartAsync();
+        });
+        await PaceAsync(TimeSpan.FromSeconds(2));
+
+        await StepAsync($"[{cycle}] RabbitMQ crashed (SIGKILL) and started again", async () =>
+        {
+            await Infra.RunAsync("rabbitmq", "kill");
+            await PaceAsync(TimeSpan.FromSeconds(2));
+            await Infra.RunAsync("rabbitmq", "start");
+            await AllReadyAsync(system);
+        });
+        await PaceAsync(TimeSpan.FromSeconds(2));
+
+        await StepAsync($"[{cycle}] PostgreSQL restarted", async () =>
+        {
+            await Infra.RunAsync("postgres", "restart");
+            await AllReadyAsync(system);
+        });
+        await PaceAsync(TimeSpan.FromSeconds(2));
+    }
+
+    /// <summary>Waits for every committed event's effects, the outboxes and the queues to drain (or the limit, then reports).</summary>
+    async Task SettleAsync(Traffic traffic, RabbitMqManagement management, DateTime started, TimeSpan limit)
+    {
+        var watch = Stopwatch.StartNew();
+        string last = "";
+        while (watch.Elapsed < limit)
+        {
+            var state = await SystemState.ReadAsync(traffic.Domain);
+            var missing = Report.MissingEffects(state).Count;
+            long pending = 0;
+            foreach (var service in Enum.GetValues<Service>())
+                pending += (await SystemState.OutboxAsync(service, started)).Pending;
+            var queued = 0L;
+            foreach (var queue in ServiceQueues)
+                queued += (await management.QueueAsync(queue))?.Messages ?? 0;
+            var unsent = state.Messages.Values.Sum(m => m.Count - m.Sent);
+            last = $"{missing} effects missing, {unsent} mails unsent, {pending} outbox messages pending, {queued} messages queued";
+            if (missing == 0 && pending == 0 && queued == 0 && unsent == 0)
+            {
+                Note($"settled in {watch.Elapsed.TotalSeconds:0.0} s");
+                return;
+            }
+            await Task.Delay(1000);
+        }
+        Note($"not settled within {limit.TotalSeconds:0} s: {last}");
+    }
+
+    static async Task<long> QueuedMailAsync(string domain) =>
+        await SystemDatabases.ScalarAsync<long>(Service.Communications,
+            """SELECT count(*) FROM "OutboundMessages" WHERE "NormalizedRecipient" LIKE $1""", "%@" + domain.ToUpperInvariant());
+
+    static async Task<Dictionary<string, long>> ErrorQueueDepthsAsync(RabbitMqManagement management) =>
+        (await management.ErrorQueuesAsync()).ToDictionary(q => q.Name, q => q.Messages);
+
+    static async Task AllReadyAsync(CampaignSystem system) =>
+        await Task.WhenAll(system.Services.Select(s => s.WaitUntilReadyAsync(TimeSpan.FromSeconds(120))));
+
+    static HttpClient Client(ServiceProcess service) =>
+        new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(10), ConnectTimeout = TimeSpan.FromSeconds(3) })
+        {
+            BaseAddress = service.BaseAddress,
+            Timeout = TimeSpan.FromSeconds(15),
+        };
+
+    /// <summary>Lets the traffic run for a while between faults (pacing, not a wait for a condition).</summary>
+    static Task PaceAsync(TimeSpan time) => Task.Delay(time);
+
+    async Task StepAsync(string name, Func<Task> fault)
+    {
+        var at = _clock.Elapsed;
+        await fault();
+        Note($"{at.TotalSeconds,6:0.0} s  {name} ({(_clock.Elapsed - at).TotalSeconds:0.0} s)");
+    }
+
+    void Note(string line)
+    {
+        output.WriteLine(line);
+        lock (_log)
+            _log.AppendLine(line);
+    }
+
+    async Task WriteSummaryAsync(string runId)
+    {
+        var folder = Path.Combine(TestInfrastructure.RepositoryRoot, ".local", "logs");
+        Directory.CreateDirectory(folder);
+        var name = SoakEvents > 0 ? "resilience-soak-summary.txt" : "resilience-summary.txt";
+        await File.WriteAllTextAsync(Path.Combine(folder, name),
+            $"{DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC, run {runId}, {Environment.ProcessorCount} cores\n{_log}");
+    }
+}
