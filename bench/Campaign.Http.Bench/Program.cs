@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Campaign.SystemTesting;
+using Campaign.Testing;
+
+namespace Campaign.Http.Bench;
+
+/// <summary>
+/// Starts the three services as processes, then per run: registers N new donors (not measured), posts one contribution to
+/// each at a steady rate (open loop: request i is due at start + i / rate, and its response time counts from then), and
+/// waits until every thank-you email is sent and every thank-you call exists.
+/// </summary>
+static class Program
+{
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    static async Task<int> Main(string[] args)
+    {
+        var options = Options.Parse(args);
+        if (options is null)
+        {
+            Console.WriteLine("""
+                Campaign.Http.Bench [--rate 200] [--seconds 30] [--runs 3] [--warmup-seconds 5]
+                  Posts contributions to CampaignFinance at --rate requests/s for --seconds, each to a new donor, --runs times
+                  (after a warm-up run that is not reported), with the three services running as processes.
+                """);
+            return 2;
+        }
+
+        Log($"starting the three services (logs: {CampaignSystem.LogRoot})");
+        await using var system = await CampaignSystem.StartAsync();
+        Log($"ready: finance {system.Finance.BaseAddress}, run id {system.RunId}");
+
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
+        {
+            BaseAddress = system.Finance.BaseAddress,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+
+        if (options.WarmupSeconds > 0)
+        {
+            Log($"warm-up: {options.WarmupSeconds} s at {options.Rate}/s (not reported)");
+            await RunAsync(system, http, options with { Seconds = options.WarmupSeconds }, "warmup");
+        }
+
+        var results = new List<RunResult>();
+        for (var run = 1; run <= options.Runs; run++)
+        {
+            Log($"run {run}/{options.Runs}: {options.Seconds} s at {options.Rate}/s");
+            var result = await RunAsync(system, http, options, $"run{run}");
+            results.Add(result);
+            Log(result.ToString());
+        }
+
+        var report = Report(options, results);
+        Console.WriteLine(report);
+        var folder = Path.Combine(TestInfrastructure.RepositoryRoot, "bench", "results", $"http-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        Directory.CreateDirectory(folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, "results.md"), report);
+        await File.WriteAllTextAsync(Path.Combine(folder, "results.json"),
+            JsonSerializer.Serialize(new { options, results }, Indented));
+        Log($"written to {folder}");
+        return 0;
+    }
+
+    static async Task<RunResult> RunAsync(CampaignSystem system, HttpClient http, Options options, string label)
+    {
+        var count = options.Rate * options.Seconds;
+        var domain = $"{label}.{system.RunId}.bench.example";
+
+        // 1. The donors, before the clock starts.
+        var donors = new Guid[count];
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+        {
+            var posted = await CampaignApi.PostAsync(http, "/donors", new { name = $"Bench Donor {i}", email = $"donor{i}@{domain}" }, null, ct);
+            donors[i] = posted.Status == HttpStatusCode.Created ? posted.Id!.Value : throw new InvalidOperationException($"POST /donors: {posted.Status} {posted.Body}");
+        });
+        var loadAverage = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
+        // 2. The contributions, open loop.
+        var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+        {
+            amount = 25m,
+            currency = "USD",
+            receivedOn = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            method = "card",
+        }));
+        var startedAt = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var tasks = new Task<Sample>[count];
+        double maxLagMs = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var due = TimeSpan.FromSeconds((double)i / options.Rate);
+            var wait = due - clock.Elapsed;
+            if (wait > TimeSpan.FromMilliseconds(1))
+                await Task.Delay(wait);
+            maxLagMs = Math.Max(maxLagMs, (clock.Elapsed - due).TotalMilliseconds);
+            tasks[i] = PostContributionAsync(http, donors[i], body, clock, due);
+        }
+        var samples = await Task.WhenAll(tasks);
+        var sendSeconds = clock.Elapsed.TotalSeconds;
+        var lastResponseAt = DateTime.UtcNow;
+
+        // 3. Until every thank-you email is sent and every call exists (the databases' own time stamps say when).
+        var recipients = $"%@{domain.ToUpperInvariant()}";
+        var waitClock = Stopwatch.StartNew();
+        var created = samples.Count(s => s.Ok);
+        long sent = 0, calls = 0;
+        while (waitClock.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            sent = await SystemDatabases.ScalarAsync<long>(Service.Communications,
+                """SELECT count(*) FROM "OutboundMessages" WHERE "CreatedAt" >= $1 AND "NormalizedRecipient" LIKE $2 AND "Status" = 'sent'""",
+                startedAt, recipients);
+            calls = await SystemDatabases.ScalarAsync<long>(Service.VolunteerCoordinator,
+                """SELECT count(*) FROM "ThankYouCalls" WHERE "DonorId" = ANY($1)""", donors);
+            if (sent >= created && calls >= created)
+                break;
+            await Task.Delay(20);
+        }
+        var observedSeconds = waitClock.Elapsed.TotalSeconds;
+        var lastSent = await SystemDatabases.ScalarAsync<DateTime>(Service.Communications,
+            """SELECT max("SentAt") FROM "OutboundMessages" WHERE "CreatedAt" >= $1 AND "NormalizedRecipient" LIKE $2""", startedAt, recipients);
+        var lastCall = await SystemDatabases.ScalarAsync<DateTime>(Service.VolunteerCoordinator,
+            """SELECT max("CreatedAt") FROM "ThankYouCalls" WHERE "DonorId" = ANY($1)""", donors);
+
+        var latencies = samples.Where(s => s.Ok).Select(s => s.Milliseconds).Order().ToArray();
+        return new RunResult(
+            label,
+            count,
+            samples.Count(s => !s.Ok),
+            string.Join(", ", samples.Where(s => !s.Ok).GroupBy(s => s.Error).Select(g => $"{g.Key} x{g.Count()}")),
+            count / sendSeconds,
+            Percentile(latencies, 50),
+            Percentile(latencies, 99),
+            latencies.Length == 0 ? double.NaN : latencies[^1],
+            maxLagMs,
+            sent,
+            calls,
+            (lastSent.ToUniversalTime() - lastResponseAt).TotalMilliseconds,
+            (lastCall.ToUniversalTime() - lastResponseAt).TotalMilliseconds,
+            observedSeconds * 1000,
+            loadAverage);
+    }
+
+    static async Task<Sample> PostContributionAsync(HttpClient http, Guid donor, byte[] body, Stopwatch clock, TimeSpan due)
+    {
+        try
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await http.PostAsync(new Uri($"/donors/{donor}/contributions", UriKind.Relative), content);
+            await response.Content.ReadAsByteArrayAsync();
+            var ms = (clock.Elapsed - due).TotalMilliseconds;
+            return response.StatusCode == HttpStatusCode.Created ? new Sample(true, ms, null) : new Sample(false, ms, ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            return new Sample(false, (clock.Elapsed - due).TotalMilliseconds, exception.GetType().Name);
+        }
+    }
+
+    static double Percentile(double[] sorted, double percentile) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    static string Report(Options options, List<RunResult> runs)
+    {
+        static string F(double v) => v.ToString("N1", CultureInfo.InvariantCulture);
+        static string Summary(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            var median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+            return sorted.Length == 1 ? F(median) : $"{F(median)} ({F(sorted[0])}–{F(sorted[^1])})";
+        }
+
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Contributions at {options.Rate}/s for {options.Seconds} s, each to a new donor; {runs.Count} runs; median (min–max).");
+        text.AppendLine();
+        text.AppendLine("| | value |");
+        text.AppendLine("|---|---|");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| requests per run | {runs[0].Requests} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| errors (all runs) | {runs.Sum(r => r.Errors)}{(runs.Any(r => r.Errors > 0) ? " — " + string.Join("; ", runs.Where(r => r.Errors > 0).Select(r => r.ErrorKinds)) : "")} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| achieved rate (req/s) | {Summary(runs.Select(r => r.AchievedRate))} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| response time p50 (ms) | {Summary(runs.Select(r => r.P50Ms))} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| response time p99 (ms) | {Summary(runs.Select(r => r.P99Ms))} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| response time max (ms) | {Summary(runs.Select(r => r.MaxMs))} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| client send lag max (ms) | {Summary(runs.Select(r => r.MaxSendLagMs))} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| last response → last thank-you email sent (ms) | {Summary(runs.Select(r => r.LastEmailAfterMs))} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| last response → last thank-you call created (ms) | {Summary(runs.Select(r => r.LastCallAfterMs))} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| emails sent / calls created (all runs) | {runs.Sum(r => r.EmailsSent)} / {runs.Sum(r => r.CallsCreated)} of {runs.Sum(r => r.Requests - r.Errors)} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| 1-min load average at start | {string.Join(", ", runs.Select(r => r.LoadAverage))} |");
+        text.AppendLine();
+        text.AppendLine("| run | p50 ms | p99 ms | max ms | errors | last email after ms | last call after ms |");
+        text.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var r in runs)
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {r.Label} | {F(r.P50Ms)} | {F(r.P99Ms)} | {F(r.MaxMs)} | {r.Errors} | {F(r.LastEmailAfterMs)} | {F(r.LastCallAfterMs)} |");
+        return text.ToString();
+    }
+
+    static void Log(string message) => Console.Error.WriteLine($"[http-bench {DateTime.Now:HH:mm:ss}] {message}");
+}
+
+readonly record struct Sample(bool Ok, double Milliseconds, string? Error);
+
+sealed record RunResult(string Label, int Requests, int Errors, string ErrorKinds, double AchievedRate, double P50Ms, double P99Ms, double MaxMs,
+    double MaxSendLagMs, long EmailsSent, long CallsCreated, double LastEmailAfterMs, double LastCallAfterMs, double ObservedWaitMs, string LoadAverage)
+{
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"{Label}: {Requests} requests, {Errors} errors, {AchievedRate:N1}/s, p50 {P50Ms:N1} ms, p99 {P99Ms:N1} ms, max {MaxMs:N1} ms, send lag max {MaxSendLagMs:N1} ms; "
+            + $"emails sent {EmailsSent}, calls {CallsCreated}; last email {LastEmailAfterMs:N0} ms and last call {LastCallAfterMs:N0} ms after the last response; load {LoadAverage}");
+}
+
+sealed record Options(int Rate, int Seconds, int Runs, int WarmupSeconds)
+{
+    public static Options? Parse(string[] args)
+    {
+        var options = new Options(200, 30, 3, 5);
+        for (var i = 0; i < args.Length; i++)
+        {
+            int Next() => i + 1 < args.Length && int.TryParse(args[++i], CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : throw new ArgumentException($"{args[i]} needs a number");
+            options = args[i] switch
+            {
+                "--rate" => options with { Rate = Next() },
+                "--seconds" => options with { Seconds = Next() },
+                "--runs" => options with { Runs = Next() },
+                "--warmup-seconds" => options with { WarmupSeconds = Next() },
+                _ => null,
+            };
+            if (options is null)
+                return null;
+        }
+        return options.Rate > 0 && options.Seconds > 0 && options.Runs > 0 ? options : null;
+    }
+}
