@@ -111,15 +111,18 @@ static class Report
             + "(transaction or message) by process, read from /proc. \"other\" is everything that is not this benchmark, PostgreSQL or RabbitMQ "
             + "(on this shared machine: other engineers' builds and tests).");
         Line();
-        Line("| phase | bench process | relay process | postgres | rabbitmq | other (not ours) | machine | CPU ms/op: bench / relay / postgres / rabbitmq |");
-        Line("|---|---|---|---|---|---|---|---|");
+        Line("| phase | bench process | relay process | postgres | rabbitmq | other (not ours) | machine | CPU ms/op: bench / relay / postgres / rabbitmq | methods jitted: bench / relay |");
+        Line("|---|---|---|---|---|---|---|---|---|");
         foreach (var (label, measurements, phase, ops) in CpuPhases(results))
         {
             double Cores(Measurement m, string key) => m.Cpu.TryGetValue(phase, out var c) && c.TryGetValue(key, out var v) ? v : double.NaN;
             string C(string key) => Summary.Of(measurements.Select(m => Cores(m, key))).Format("N2");
             string P(string key) => Summary.Of(measurements.Select(m => Cores(m, key) * Cores(m, "seconds") * 1000 / m.Values[ops]))
                 .Median.ToString("N3", CultureInfo.InvariantCulture);
-            Line($"| {label} | {C("bench")} | {C("relay")} | {C("postgres")} | {C("rabbitmq")} | {C("other")} | {C("machine")} | {P("bench")} / {P("relay")} / {P("postgres")} / {P("rabbitmq")} |");
+            string J(string key) => measurements.Any(m => m.Values.ContainsKey(key)) ? S(measurements, key) : "—";
+            var benchJit = phase == "drain" ? "—" : J("benchJitMethods");
+            var relayJit = phase == "write" ? "—" : J("relayJitMethods");
+            Line($"| {label} | {C("bench")} | {C("relay")} | {C("postgres")} | {C("rabbitmq")} | {C("other")} | {C("machine")} | {P("bench")} / {P("relay")} / {P("postgres")} / {P("rabbitmq")} | {benchJit} / {relayJit} |");
         }
         Line();
 

@@ -70,6 +70,7 @@ sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
             var run = Guid.NewGuid();
             recorder.Reset(run, events, events);
             var cpu0 = CpuProbe.Take();
+            var jit0 = System.Runtime.JitInfo.GetCompiledMethodCount();
             var t0 = Stopwatch.GetTimestamp();
             var published = await PublishAsync(bus, run, events, options.S3Concurrency);
             var complete = await recorder.WaitAllAsync(DrainTimeout(events));
@@ -80,6 +81,7 @@ sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
             {
                 ["msgPerSec"] = recorder.Count / seconds,
                 ["publishPerSec"] = events / Stopwatch.GetElapsedTime(t0, published).TotalSeconds,
+                ["benchJitMethods"] = System.Runtime.JitInfo.GetCompiledMethodCount() - jit0,
                 ["seconds"] = seconds,
                 ["arrived"] = recorder.Count,
                 ["sent"] = events,
@@ -220,7 +222,9 @@ sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
             await WriteFixedAsync(host.Services, Math.Min(300, transactions), writers, kind, run);
 
             var cpu0 = CpuProbe.Take();
+            var jit0 = System.Runtime.JitInfo.GetCompiledMethodCount();
             var elapsed = await WriteFixedAsync(host.Services, transactions, writers, kind, run, offset: 1_000_000);
+            var jit = System.Runtime.JitInfo.GetCompiledMethodCount() - jit0;
             var cpu1 = CpuProbe.Take();
             var m = new Measurement("W", $"{Describe(kind)}, {writers} writer{(writers == 1 ? "" : "s")}", rep, new()
             {
@@ -228,6 +232,7 @@ sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
                 ["transactions"] = transactions,
                 ["writers"] = writers,
                 ["kind"] = (int)kind,
+                ["benchJitMethods"] = jit,
             }, new() { ["run"] = cpu1.Since(cpu0) });
             if (record)
                 Results.Add(m);
