@@ -154,7 +154,7 @@ public sealed class Report
                     findings.Add($"{Path.GetFileName(file)}: '{marker}' in: {(line.Length > 300 ? line[..300] : line)}");
             }
         }
-        findings.AddRange(otlp.Find(markers));
+        findings.AddRange(otlp.Findings);
         var received = otlp.Received;
         var traces = received.GetValueOrDefault("/v1/traces");
         var logs = received.GetValueOrDefault("/v1/logs");

@@ -8,13 +8,15 @@ namespace Campaign.ResilienceTests.Support;
 
 /// <summary>
 /// A minimal OTLP/HTTP receiver: the services export traces, logs and metrics to it (OTEL_EXPORTER_OTLP_ENDPOINT,
-/// http/protobuf) and it keeps every payload. Protobuf stores strings as plain UTF-8, so a payload can be searched for a
-/// value without decoding it.
+/// http/protobuf) and it searches every payload, as it arrives, for the values it was told to watch for. Protobuf stores
+/// strings as plain UTF-8, so a payload can be searched without decoding it. Payloads are not kept (a soak exports gigabytes).
 /// </summary>
 public sealed class OtlpSink : IAsyncDisposable
 {
     readonly HttpListener _listener = new();
-    readonly ConcurrentQueue<(string Path, byte[] Body)> _payloads = new();
+    readonly ConcurrentDictionary<string, (int Requests, long Bytes)> _received = new();
+    readonly ConcurrentQueue<string> _findings = new();
+    volatile string[] _markers = [];
     readonly CancellationTokenSource _stop = new();
     readonly Task _loop;
 
@@ -45,20 +47,27 @@ public sealed class OtlpSink : IAsyncDisposable
     };
 
     /// <summary>Payloads received per signal path (/v1/traces, /v1/logs, /v1/metrics).</summary>
-    public IReadOnlyDictionary<string, (int Requests, long Bytes)> Received =>
-        _payloads.GroupBy(p => p.Path).ToDictionary(g => g.Key, g => (g.Count(), g.Sum(p => (long)p.Body.Length)));
+    public IReadOnlyDictionary<string, (int Requests, long Bytes)> Received => _received;
 
-    /// <summary>The markers (case-insensitive, ASCII) found in any payload, with the signal they were found in.</summary>
-    public IEnumerable<string> Find(IReadOnlyCollection<string> markers)
+    /// <summary>The watched values found, with the signal and some context (at most 100).</summary>
+    public IReadOnlyCollection<string> Findings => _findings;
+
+    /// <summary>From now on, every payload is searched for these (case-insensitive, ASCII).</summary>
+    public void Watch(IReadOnlyCollection<string> markers) => _markers = [.. markers];
+
+    void Search(string path, byte[] body)
     {
-        foreach (var (path, body) in _payloads)
+        var markers = _markers;
+        if (markers.Length == 0 || _findings.Count >= 100)
+            return;
+        var text = Encoding.Latin1.GetString(body);
+        foreach (var marker in markers)
         {
-            var text = Encoding.Latin1.GetString(body);
-            foreach (var marker in markers)
+            var at = text.IndexOf(marker, StringComparison.OrdinalIgnoreCase);
+            if (at >= 0)
             {
-                var at = text.IndexOf(marker, StringComparison.OrdinalIgnoreCase);
-                if (at >= 0)
-                    yield return $"{path}: '{marker}' in …{Printable(text.Substring(Math.Max(0, at - 60), Math.Min(160, text.Length - Math.Max(0, at - 60))))}…";
+                var from = Math.Max(0, at - 60);
+                _findings.Enqueue($"{path}: '{marker}' in …{Printable(text.Substring(from, Math.Min(160, text.Length - from)))}…");
             }
         }
     }
@@ -91,7 +100,10 @@ public sealed class OtlpSink : IAsyncDisposable
                     : context.Request.InputStream;
                 await using (input)
                     await input.CopyToAsync(body);
-                _payloads.Enqueue((context.Request.Url?.AbsolutePath ?? "?", body.ToArray()));
+                var path = context.Request.Url?.AbsolutePath ?? "?";
+                var bytes = body.ToArray();
+                _received.AddOrUpdate(path, (1, bytes.Length), (_, r) => (r.Requests + 1, r.Bytes + bytes.Length));
+                Search(path, bytes);
                 context.Response.StatusCode = 200;
                 context.Response.ContentType = "application/x-protobuf";
                 context.Response.ContentLength64 = 0;
