@@ -22,6 +22,13 @@ sealed class BenchDbContext(DbContextOptions<BenchDbContext> options) : DbContex
         modelBuilder.AddTransactionalOutboxEntities();
     }
 
+    public static string CreateScript()
+    {
+        var options = new DbContextOptionsBuilder<BenchDbContext>().UseNpgsql("Host=localhost").Options;
+        using var db = new BenchDbContext(options);
+        return db.Database.GenerateCreateScript() + "\n" + OutboxMigrationBuilderExtensions.NotifyTriggerSql() + "\n";
+    }
+
     /// <summary>Creates the schema as a service's migration would, including the LISTEN/NOTIFY trigger.</summary>
     public static async Task CreateSchemaAsync(string connectionString, bool notifyTrigger = true)
     {

@@ -21,6 +21,7 @@ sealed class BenchOptions
     public string? Out { get; private set; }
     public RelayTuning Tuning { get; private set; } = new(null, null);
     public bool RelayMode { get; private set; }
+    public bool SchemaMode { get; private set; }
     public IReadOnlyList<string> Raw { get; private set; } = [];
 
     public const string Usage = """
@@ -40,6 +41,7 @@ sealed class BenchOptions
           --relay-concurrency=N   override DeliveryConcurrency (default: the library's)
           --relay-batch=N         override QueryMessageLimit (default: the library's)
           --out=DIR               where results.json and results.md go (default bench/results/<timestamp>)
+          schema                  print the benchmark database's DDL (tables, indexes, NOTIFY trigger) and exit
           relay                   (internal) run as the relay child process
         """;
 
@@ -55,6 +57,11 @@ sealed class BenchOptions
             if (arg == "relay")
             {
                 o.RelayMode = true;
+                continue;
+            }
+            if (arg == "schema")
+            {
+                o.SchemaMode = true;
                 continue;
             }
             if (arg is "-h" or "--help")

@@ -20,6 +20,12 @@ catch (Exception exception) when (exception is UsageException or FormatException
 
 if (options.RelayMode)
     return await RelayMode.RunAsync(options.Tuning);
+if (options.SchemaMode)
+{
+    // The DDL every configuration run's database gets (for pgbench comparisons of the write path on the server alone).
+    Console.WriteLine(BenchDbContext.CreateScript());
+    return 0;
+}
 
 var started = DateTimeOffset.UtcNow;
 var runId = started.ToString("MMddHHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..4];

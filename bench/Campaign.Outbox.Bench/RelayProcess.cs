@@ -105,7 +105,9 @@ static class RelayMode
 
         // The stopped relay's LISTEN connection went back to Npgsql's pool; reused by the next relay it can stall that
         // relay's start for up to ~30 s (docs/benchmarks.md, "Issues found in Campaign.Outbox"). Start the next one clean.
-        NpgsqlConnection.ClearAllPools();
+        // BENCH_KEEP_POOLS=1 skips this, to reproduce the issue.
+        if (Environment.GetEnvironmentVariable("BENCH_KEEP_POOLS") != "1")
+            NpgsqlConnection.ClearAllPools();
     }
 
     static void Emit(string name, object payload)
