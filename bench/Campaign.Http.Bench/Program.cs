@@ -23,15 +23,16 @@ static class Program
         if (options is null)
         {
             Console.WriteLine("""
-                Campaign.Http.Bench [--rate 200] [--seconds 30] [--runs 3] [--warmup-seconds 5]
+                Campaign.Http.Bench [--rate 200] [--seconds 30] [--runs 3] [--warmup-seconds 5] [--setting KEY=VALUE]...
                   Posts contributions to CampaignFinance at --rate requests/s for --seconds, each to a new donor, --runs times
                   (after a warm-up run that is not reported), with the three services running as processes.
+                  --setting adds an environment variable to every service (e.g. Logging__LogLevel__Default=Warning).
                 """);
             return 2;
         }
 
         Log($"starting the three services (logs: {CampaignSystem.LogRoot})");
-        await using var system = await CampaignSystem.StartAsync();
+        await using var system = await CampaignSystem.StartAsync(options.Settings);
         Log($"ready: finance {system.Finance.BaseAddress}, run id {system.RunId}");
 
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
@@ -178,6 +179,8 @@ static class Program
 
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Contributions at {options.Rate}/s for {options.Seconds} s, each to a new donor; {runs.Count} runs; median (min–max).");
+        if (options.Settings.Count > 0)
+            text.AppendLine(CultureInfo.InvariantCulture, $"Service settings: {string.Join(", ", options.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}.");
         text.AppendLine();
         text.AppendLine("| | value |");
         text.AppendLine("|---|---|");
@@ -214,11 +217,11 @@ sealed record RunResult(string Label, int Requests, int Errors, string ErrorKind
             + $"emails sent {EmailsSent}, calls {CallsCreated}; last email {LastEmailAfterMs:N0} ms and last call {LastCallAfterMs:N0} ms after the last response; load {LoadAverage}");
 }
 
-sealed record Options(int Rate, int Seconds, int Runs, int WarmupSeconds)
+sealed record Options(int Rate, int Seconds, int Runs, int WarmupSeconds, Dictionary<string, string> Settings)
 {
     public static Options? Parse(string[] args)
     {
-        var options = new Options(200, 30, 3, 5);
+        var options = new Options(200, 30, 3, 5, []);
         for (var i = 0; i < args.Length; i++)
         {
             int Next() => i + 1 < args.Length && int.TryParse(args[++i], CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : throw new ArgumentException($"{args[i]} needs a number");
@@ -228,11 +231,19 @@ sealed record Options(int Rate, int Seconds, int Runs, int WarmupSeconds)
                 "--seconds" => options with { Seconds = Next() },
                 "--runs" => options with { Runs = Next() },
                 "--warmup-seconds" => options with { WarmupSeconds = Next() },
+                "--setting" when i + 1 < args.Length && args[i + 1].Contains('=', StringComparison.Ordinal) => options.With(args[++i]),
                 _ => null,
             };
             if (options is null)
                 return null;
         }
         return options.Rate > 0 && options.Seconds > 0 && options.Runs > 0 ? options : null;
+    }
+
+    Options With(string setting)
+    {
+        var separator = setting.IndexOf('=', StringComparison.Ordinal);
+        Settings[setting[..separator]] = setting[(separator + 1)..];
+        return this;
     }
 }
