@@ -19,26 +19,37 @@ TEST_LOG="$CAMPAIGN_LOG_DIR/test.log"
 summary() { echo "$1 passed, $2 failed"; }
 fail_before_tests() { echo "$1" >&2; summary 0 1; exit 1; }
 
+# One run per checkout at a time: runs share the results folder, the log and the servers that the
+# Faults tests stop. (Children get `8>&-` so that no server or build daemon keeps the lock.)
+mkdir -p "$CAMPAIGN_LOCAL_DIR"
+exec 8>"$CAMPAIGN_LOCAL_DIR/test.lock"
+if ! flock -n 8; then
+    echo "test.sh: another ./test.sh is running in this checkout; waiting for it to finish..."
+    flock 8
+fi
+
 if [[ ${CAMPAIGN_INFRA_STOP:-} == 1 ]]; then
-    trap 'deploy/local/infra down || true' EXIT
+    trap 'deploy/local/infra down 8>&- || true' EXIT
 fi
 
 started=$SECONDS
-deploy/local/infra up || fail_before_tests "test.sh: local infrastructure failed to start (see above)"
+deploy/local/infra up 8>&- || fail_before_tests "test.sh: local infrastructure failed to start (see above)"
 campaign_export_infra_env
 mkdir -p "$CAMPAIGN_LOG_DIR"
 
-if ! dotnet tool restore >"$CAMPAIGN_LOG_DIR/tool-restore.log" 2>&1; then
+if ! dotnet tool restore >"$CAMPAIGN_LOG_DIR/tool-restore.log" 2>&1 8>&-; then
     cat "$CAMPAIGN_LOG_DIR/tool-restore.log" >&2
     fail_before_tests "test.sh: dotnet tool restore failed"
 fi
 
 echo "building Campaign.sln (Release; log: $BUILD_LOG)"
-if ! dotnet build Campaign.sln -c Release -nologo -v quiet -clp:NoSummary >"$BUILD_LOG" 2>&1; then
+build_started=$SECONDS
+if ! dotnet build Campaign.sln -c Release -nologo -v quiet -clp:NoSummary >"$BUILD_LOG" 2>&1 8>&-; then
     # MSBuild prints each error as "file(line,col): error CODE: message [project]".
     grep -E ': error ' "$BUILD_LOG" | sort -u >&2 || tail -40 "$BUILD_LOG" >&2
     fail_before_tests "test.sh: build failed"
 fi
+echo "built in $((SECONDS - build_started)) s"
 
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
@@ -72,7 +83,7 @@ run_phase() {
         --results-directory "$RESULTS_DIR" \
         --blame-hang-timeout "${CAMPAIGN_TEST_HANG_TIMEOUT:-15m}" --blame-hang-dump-type none \
         --filter "$filter" \
-        "${passthrough[@]}" "$@" 2>&1 | tee -a "$TEST_LOG"
+        "${passthrough[@]}" "$@" 2>&1 8>&- | tee -a "$TEST_LOG"
     rc=${PIPESTATUS[0]}
     set -e
     ((rc == 0)) || test_rc=$rc
