@@ -36,9 +36,14 @@ public sealed partial class OutboxRelay<TDbContext>(
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var tasks = new List<Task> { ListenAsync(stoppingToken), ReportBacklogAsync(stoppingToken) };
+        // Each loop on its own task: a listener that blocks while connecting must not hold back the delivery workers.
+        var tasks = new List<Task>
+        {
+            Task.Run(() => ListenAsync(stoppingToken), CancellationToken.None),
+            Task.Run(() => ReportBacklogAsync(stoppingToken), CancellationToken.None),
+        };
         for (var i = 0; i < options.DeliveryConcurrency; i++)
-            tasks.Add(DeliverAsync(stoppingToken));
+            tasks.Add(Task.Run(() => DeliverAsync(stoppingToken), CancellationToken.None));
         return Task.WhenAll(tasks);
     }
 
@@ -322,8 +327,9 @@ public sealed partial class OutboxRelay<TDbContext>(
                         ?? throw new InvalidOperationException($"{ContextName} has no connection string to LISTEN with.");
                 }
 
-                // Keepalives make a dead server visible, so the listener reconnects instead of waiting forever.
-                var builder = new NpgsqlConnectionStringBuilder(connectionString) { KeepAlive = 10, Enlist = false };
+                // Keepalives make a dead server visible, so the listener reconnects instead of waiting forever. Not pooled: a
+                // LISTEN connection returned half-broken by a stopped relay stalled the next one's LISTEN for 17-30 s.
+                var builder = new NpgsqlConnectionStringBuilder(connectionString) { KeepAlive = 10, Enlist = false, Pooling = false };
                 await using var connection = new NpgsqlConnection(builder.ConnectionString);
                 connection.Notification += (_, _) => signal.Wake();
                 await connection.OpenAsync(stoppingToken);
