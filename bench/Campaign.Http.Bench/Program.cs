@@ -80,6 +80,7 @@ static class Program
             donors[i] = posted.Status == HttpStatusCode.Created ? posted.Id!.Value : throw new InvalidOperationException($"POST /donors: {posted.Status} {posted.Body}");
         });
         var loadAverage = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        var cpuBefore = system.Services.Select(CpuSeconds).ToArray();
 
         // 2. The contributions, open loop.
         var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
@@ -123,6 +124,7 @@ static class Program
             await Task.Delay(20);
         }
         var observedSeconds = waitClock.Elapsed.TotalSeconds;
+        var cpuMsPerContribution = system.Services.Select((service, i) => (CpuSeconds(service) - cpuBefore[i]) * 1000 / Math.Max(1, created)).ToArray();
         var lastSent = await SystemDatabases.ScalarAsync<DateTime>(Service.Communications,
             """SELECT max("SentAt") FROM "OutboundMessages" WHERE "CreatedAt" >= $1 AND "NormalizedRecipient" LIKE $2""", startedAt, recipients);
         var lastCall = await SystemDatabases.ScalarAsync<DateTime>(Service.VolunteerCoordinator,
@@ -144,7 +146,8 @@ static class Program
             (lastSent.ToUniversalTime() - lastResponseAt).TotalMilliseconds,
             (lastCall.ToUniversalTime() - lastResponseAt).TotalMilliseconds,
             observedSeconds * 1000,
-            loadAverage);
+            loadAverage,
+            cpuMsPerContribution[0], cpuMsPerContribution[1], cpuMsPerContribution[2]);
     }
 
     static async Task<Sample> PostContributionAsync(HttpClient http, Guid donor, byte[] body, Stopwatch clock, TimeSpan due)
@@ -164,12 +167,22 @@ static class Program
         }
     }
 
+    /// <summary>User + system CPU time of the service's process so far (/proc/&lt;pid&gt;/stat, clock ticks of 10 ms).</summary>
+    static double CpuSeconds(ServiceProcess service)
+    {
+        if (service.ProcessId is not { } pid)
+            return double.NaN;
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
     static double Percentile(double[] sorted, double percentile) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     static string Report(Options options, List<RunResult> runs)
     {
-        static string F(double v) => v.ToString("N1", CultureInfo.InvariantCulture);
+        static string F(double v) => v.ToString(Math.Abs(v) < 10 ? "N2" : "N1", CultureInfo.InvariantCulture);
         static string Summary(IEnumerable<double> values)
         {
             var sorted = values.Order().ToArray();
@@ -194,6 +207,9 @@ static class Program
         text.AppendLine(CultureInfo.InvariantCulture, $"| last response → last thank-you email sent (ms) | {Summary(runs.Select(r => r.LastEmailAfterMs))} |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| last response → last thank-you call created (ms) | {Summary(runs.Select(r => r.LastCallAfterMs))} |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| emails sent / calls created (all runs) | {runs.Sum(r => r.EmailsSent)} / {runs.Sum(r => r.CallsCreated)} of {runs.Sum(r => r.Requests - r.Errors)} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| CPU ms per contribution: CampaignFinance | {Summary(runs.Select(r => r.FinanceCpuMs))} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| CPU ms per contribution: VolunteerCoordinator | {Summary(runs.Select(r => r.VolunteersCpuMs))} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| CPU ms per contribution: Communications | {Summary(runs.Select(r => r.CommunicationsCpuMs))} |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| 1-min load average at start | {string.Join(", ", runs.Select(r => r.LoadAverage))} |");
         text.AppendLine();
         text.AppendLine("| run | p50 ms | p99 ms | max ms | errors | last email after ms | last call after ms |");
@@ -209,12 +225,14 @@ static class Program
 readonly record struct Sample(bool Ok, double Milliseconds, string? Error);
 
 sealed record RunResult(string Label, int Requests, int Errors, string ErrorKinds, double AchievedRate, double P50Ms, double P99Ms, double MaxMs,
-    double MaxSendLagMs, long EmailsSent, long CallsCreated, double LastEmailAfterMs, double LastCallAfterMs, double ObservedWaitMs, string LoadAverage)
+    double MaxSendLagMs, long EmailsSent, long CallsCreated, double LastEmailAfterMs, double LastCallAfterMs, double ObservedWaitMs, string LoadAverage,
+    double FinanceCpuMs, double VolunteersCpuMs, double CommunicationsCpuMs)
 {
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture,
             $"{Label}: {Requests} requests, {Errors} errors, {AchievedRate:N1}/s, p50 {P50Ms:N1} ms, p99 {P99Ms:N1} ms, max {MaxMs:N1} ms, send lag max {MaxSendLagMs:N1} ms; "
-            + $"emails sent {EmailsSent}, calls {CallsCreated}; last email {LastEmailAfterMs:N0} ms and last call {LastCallAfterMs:N0} ms after the last response; load {LoadAverage}");
+            + $"emails sent {EmailsSent}, calls {CallsCreated}; last email {LastEmailAfterMs:N0} ms and last call {LastCallAfterMs:N0} ms after the last response; load {LoadAverage}; "
+            + $"CPU ms per contribution: finance {FinanceCpuMs:N2}, volunteers {VolunteersCpuMs:N2}, communications {CommunicationsCpuMs:N2}");
 }
 
 sealed record Options(int Rate, int Seconds, int Runs, int WarmupSeconds, Dictionary<string, string> Settings)
