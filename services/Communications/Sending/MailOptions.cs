@@ -8,6 +8,12 @@ public sealed class MailOptions
     /// <summary>Fallback poll for due messages; a local commit wakes the sender at once.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Messages sent at the same time (each worker claims its own row, and has its own SMTP connection). One at a time
+    /// kept the last thank-you email seconds behind a burst of contributions.
+    /// </summary>
+    public int MaxConcurrentSends { get; set; } = 4;
+
     /// <summary>Attempts before a message is given up on (status failed).</summary>
     public int MaxAttempts { get; set; } = 8;
 

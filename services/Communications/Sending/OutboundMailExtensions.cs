@@ -17,6 +17,7 @@ public static class OutboundMailExtensions
         builder.Services.AddOptions<MailOptions>()
             .BindConfiguration(MailOptions.Section)
             .Validate(o => o.PollInterval > TimeSpan.Zero, "Mail:PollInterval must be positive.")
+            .Validate(o => o.MaxConcurrentSends is >= 1 and <= 64, "Mail:MaxConcurrentSends must be between 1 and 64.")
             .Validate(o => o.MaxAttempts >= 1, "Mail:MaxAttempts must be at least 1.")
             .Validate(o => o.RetryDelay > TimeSpan.Zero && o.MaxRetryDelay >= o.RetryDelay,
                 "Mail:RetryDelay must be positive and Mail:MaxRetryDelay at least as long.")

@@ -7,9 +7,10 @@ using MimeKit;
 namespace Communications.Sending;
 
 /// <summary>
-/// Delivers pending outbound messages through the <see cref="IMailChannel"/>, one transaction per message: the row is claimed
-/// with <c>FOR UPDATE SKIP LOCKED</c> (so instances never send the same row at once) and stays locked while it is sent;
-/// the attempt, and the message's new status, commit together.
+/// Delivers pending outbound messages through the <see cref="IMailChannel"/>, one transaction per message, several messages
+/// at a time (<see cref="MailOptions.MaxConcurrentSends"/>): the row is claimed with <c>FOR UPDATE SKIP LOCKED</c> (so
+/// workers and instances never send the same row at once) and stays locked while it is sent; the attempt, and the
+/// message's new status, commit together.
 /// </summary>
 /// <remarks>
 /// Delivery to the mail server is at least once: if the process dies after the server accepted a message but before the
@@ -32,9 +33,15 @@ public sealed partial class OutboundMailSender(
     readonly MailOptions _options = mailOptions.Value;
     readonly MailboxAddress _from = MailboxAddress.Parse(smtpOptions.Value.From);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        LogStarted(logger, channel.GetType().Name);
+        LogStarted(logger, channel.GetType().Name, _options.MaxConcurrentSends);
+        // Workers never send the same row: each claim skips the rows another one has locked.
+        return Task.WhenAll(Enumerable.Range(0, _options.MaxConcurrentSends).Select(_ => Task.Run(() => WorkAsync(stoppingToken), CancellationToken.None)));
+    }
+
+    async Task WorkAsync(CancellationToken stoppingToken)
+    {
         while (!stoppingToken.IsCancellationRequested)
         {
             // Taken before the pass: a commit during the pass makes the wait below return at once.
@@ -208,8 +215,8 @@ public sealed partial class OutboundMailSender(
         return text.Length <= 1000 ? text : text[..1000];
     }
 
-    [LoggerMessage(LogLevel.Information, "Outbound mail sender started ({Channel}).")]
-    static partial void LogStarted(ILogger logger, string channel);
+    [LoggerMessage(LogLevel.Information, "Outbound mail sender started ({Channel}, {Workers} at a time).")]
+    static partial void LogStarted(ILogger logger, string channel, int workers);
 
     [LoggerMessage(LogLevel.Information, "Sent outbound message {MessageId} (attempt {Attempt}).")]
     static partial void LogSent(ILogger logger, Guid messageId, int attempt);
