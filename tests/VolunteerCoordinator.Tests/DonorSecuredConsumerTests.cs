@@ -162,6 +162,30 @@ public sealed class DonorSecuredConsumerTests(VolunteerCoordinatorFixture fixtur
     }
 
     [Fact]
+    public async Task Donors_secured_at_the_same_time_are_spread_over_the_phone_bankers()
+    {
+        await using var isolated = await IsolatedApp.StartAsync();
+        var app = isolated.App;
+        var callers = new HashSet<Guid>();
+        for (var i = 0; i < 4; i++)
+            callers.Add(await app.SignUpAsync(skills: ["phone-banking"]));
+        var donors = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid()).ToList();
+
+        var messages = await Task.WhenAll(donors.Select(d => PublishAsync(app, VolunteerCoordinatorApp.Donor(d))));
+        foreach (var messageId in messages)
+            await app.WaitForInboxDeliveredAsync(messageId);
+
+        var calls = await app.QueryAsync(db => db.ThankYouCalls.AsNoTracking().Where(c => donors.Contains(c.DonorId)).ToListAsync());
+        Assert.Equal(donors.Count, calls.Count);
+        var perCaller = calls.GroupBy(c => c.VolunteerId).ToDictionary(g => g.Key!.Value, g => g.Count());
+        Assert.Equal(callers, perCaller.Keys.ToHashSet());
+        // Each takes the least busy phone-banker no other consumer holds; waiting on one row would give one of them most calls.
+        Assert.True(perCaller.Values.Max() - perCaller.Values.Min() <= 2, string.Join(", ", perCaller.Values));
+        var openCalls = await app.QueryAsync(db => db.Volunteers.AsNoTracking().Where(v => callers.Contains(v.Id)).ToDictionaryAsync(v => v.Id, v => v.OpenCalls));
+        Assert.Equal(perCaller.OrderBy(p => p.Key), openCalls.OrderBy(p => p.Key));
+    }
+
+    [Fact]
     public async Task Without_a_phone_banker_the_call_stays_open_and_nothing_is_published()
     {
         await using var isolated = await IsolatedApp.StartAsync();

@@ -124,6 +124,33 @@ public sealed class ThankYouCallsApiTests(VolunteerCoordinatorFixture fixture) :
     }
 
     [Fact]
+    public async Task Each_volunteers_open_calls_follow_assignment_hand_over_and_completion()
+    {
+        var first = await _app.SignUpAsync(skills: ["phone-banking"]);
+        var second = await _app.SignUpAsync(skills: ["phone-banking"]);
+        var kept = await _app.ArrangeCallAsync(volunteerId: first);
+        var handed = await _app.ArrangeCallAsync(volunteerId: first);
+        var open = await _app.ArrangeCallAsync();
+        await _app.ArrangeCallAsync(volunteerId: second, completed: true);
+        Assert.Equal((2, 0), await OpenCallsAsync(first, second));
+
+        using var client = _app.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync($"/thank-you-calls/{handed}/assign", new { volunteerId = second })).Status);
+        Assert.Equal((1, 1), await OpenCallsAsync(first, second));
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync($"/thank-you-calls/{open}/assign", new { volunteerId = second })).Status);
+        Assert.Equal((1, 2), await OpenCallsAsync(first, second));
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync($"/thank-you-calls/{kept}/complete", new { })).Status);
+        Assert.Equal((0, 2), await OpenCallsAsync(first, second));
+    }
+
+    Task<(int, int)> OpenCallsAsync(Guid first, Guid second) => _app.QueryAsync(async db =>
+    {
+        var counts = await db.Volunteers.AsNoTracking().Where(v => v.Id == first || v.Id == second)
+            .ToDictionaryAsync(v => v.Id, v => v.OpenCalls);
+        return (counts[first], counts[second]);
+    });
+
+    [Fact]
     public async Task Completing_an_assigned_call_records_the_notes_and_a_second_completion_is_409()
     {
         var caller = await _app.SignUpAsync(skills: ["phone-banking"]);

@@ -70,15 +70,31 @@ public sealed partial class DonorSecuredConsumer(VolunteerCoordinatorDbContext d
 
     /// <summary>
     /// The phone-banker with the fewest assigned, uncompleted calls; ties go to the earliest sign-up. Every phone-banker is
-    /// available: availability says when someone can help, and a thank-you call can wait for that time.
+    /// available: availability says when someone can help, and a thank-you call can wait for that time. One index lookup
+    /// (<see cref="Volunteer.OpenCalls"/>), whatever the size of the team and its call history.
     /// </summary>
-    Task<Guid?> FindCaller(CancellationToken cancellationToken) =>
-        db.Volunteers
-            .Where(v => v.Skills.Contains(VolunteerSkills.PhoneBanking))
-            .OrderBy(v => db.ThankYouCalls.Count(c => c.VolunteerId == v.Id && c.CompletedAt == null))
-            .ThenBy(v => v.SignedUpAt).ThenBy(v => v.Id)
-            .Select(v => (Guid?)v.Id)
-            .FirstOrDefaultAsync(cancellationToken);
+    /// <remarks>
+    /// The row stays locked until the inbox transaction commits (the call's insert bumps its count), so concurrent donors are
+    /// spread over the team: each takes the least busy phone-banker nobody else is assigning to. Only when every one of them
+    /// is being assigned to does it wait for the least busy.
+    /// </remarks>
+    async Task<Guid?> FindCaller(CancellationToken cancellationToken) =>
+        await FindCaller(skipLocked: true, cancellationToken) ?? await FindCaller(skipLocked: false, cancellationToken);
+
+    async Task<Guid?> FindCaller(bool skipLocked, CancellationToken cancellationToken)
+    {
+        var found = await db.Database.SqlQueryRaw<Guid>(skipLocked ? LeastBusyPhoneBankerNotLocked : LeastBusyPhoneBanker)
+            .ToListAsync(cancellationToken);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    // The skill is a literal, not a parameter: the planner can then use the partial index on phone-bankers.
+    const string LeastBusyPhoneBanker = $"""
+        SELECT "Id" AS "Value" FROM "Volunteers" WHERE "Skills" @> ARRAY['{VolunteerSkills.PhoneBanking}']::text[]
+        ORDER BY "OpenCalls", "SignedUpAt", "Id" LIMIT 1 FOR UPDATE
+        """;
+
+    const string LeastBusyPhoneBankerNotLocked = LeastBusyPhoneBanker + " SKIP LOCKED";
 
     /// <summary>
     /// The name as the column can store it, so an odd event does not become a poison message: CampaignFinance limits names to

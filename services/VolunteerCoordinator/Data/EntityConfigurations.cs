@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace VolunteerCoordinator.Data;
@@ -23,6 +24,16 @@ sealed class VolunteerConfiguration : IEntityTypeConfiguration<Volunteer>
         volunteer.Property(v => v.Availability).HasColumnType("text[]");
         volunteer.HasIndex(v => v.Skills).HasMethod("gin");
         volunteer.HasIndex(v => new { v.SignedUpAt, v.Id });
+
+        // Written by the database only (the trigger in the OpenCallsPerVolunteer migration), never by EF.
+        var openCalls = volunteer.Property(v => v.OpenCalls).HasDefaultValue(0).Metadata;
+        openCalls.SetBeforeSaveBehavior(PropertySaveBehavior.Ignore);
+        openCalls.SetAfterSaveBehavior(PropertySaveBehavior.Ignore);
+
+        // The phone-banker to give the next call to: fewest open calls, then earliest sign-up.
+        volunteer.HasIndex(v => new { v.OpenCalls, v.SignedUpAt, v.Id })
+            .HasDatabaseName("IX_Volunteers_PhoneBankers_OpenCalls")
+            .HasFilter($"\"Skills\" @> ARRAY['{VolunteerSkills.PhoneBanking}']::text[]");
     }
 }
 

@@ -23,6 +23,13 @@ public sealed class Volunteer
     public List<string> Availability { get; set; } = [];
 
     public DateTimeOffset SignedUpAt { get; set; }
+
+    /// <summary>
+    /// Thank-you calls assigned to this volunteer and not completed. Kept by a trigger on ThankYouCalls, so every writer
+    /// keeps it right; it lets DonorSecured find the least busy phone-banker through an index instead of counting every
+    /// volunteer's calls for each donor.
+    /// </summary>
+    public int OpenCalls { get; private set; }
 }
 
 public static class VolunteerSkills

@@ -275,6 +275,11 @@ namespace VolunteerCoordinator.Data.Migrations
                         .HasMaxLength(254)
                         .HasColumnType("character varying(254)");
 
+                    b.Property<int>("OpenCalls")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0);
+
                     b.Property<string>("Phone")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -296,6 +301,10 @@ namespace VolunteerCoordinator.Data.Migrations
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Skills"), "gin");
 
                     b.HasIndex("SignedUpAt", "Id");
+
+                    b.HasIndex("OpenCalls", "SignedUpAt", "Id")
+                        .HasDatabaseName("IX_Volunteers_PhoneBankers_OpenCalls")
+                        .HasFilter("\"Skills\" @> ARRAY['phone-banking']::text[]");
 
                     b.ToTable("Volunteers", (string)null);
                 });
