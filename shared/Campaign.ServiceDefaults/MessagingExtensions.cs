@@ -55,6 +55,10 @@ public static class MessagingExtensions
     {
         ArgumentNullException.ThrowIfNull(bus);
 
+        // On by default in MassTransit 8.5: it reports to the vendor which consumers and messages this service has. A
+        // campaign's systems send nothing to third parties without a decision; our telemetry goes where OTEL_* says.
+        bus.DisableUsageTelemetry();
+
         // Called again inside AddMassTransitTestHarness: restore the bus outbox, keep the endpoint filters added once.
         if (bus.Any(d => d.ServiceType == typeof(ServiceOutboxMarker<TDbContext>)))
         {
