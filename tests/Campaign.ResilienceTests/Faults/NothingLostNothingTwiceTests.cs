@@ -255,8 +255,15 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
     {
         output.WriteLine(line);
         lock (_log)
+        {
             _log.AppendLine(line);
+            // xunit shows the output only when the test ends: a soak runs for an hour, so its progress goes to a file too.
+            if (SoakEvents > 0)
+                File.AppendAllText(ProgressFile, $"{DateTime.UtcNow:HH:mm:ss} {line}\n");
+        }
     }
+
+    static string ProgressFile => Path.Combine(TestInfrastructure.RepositoryRoot, ".local", "logs", "resilience-soak-progress.txt");
 
     async Task WriteSummaryAsync(string runId)
     {
