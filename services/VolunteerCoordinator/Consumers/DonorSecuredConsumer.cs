@@ -75,16 +75,28 @@ public sealed partial class DonorSecuredConsumer(VolunteerCoordinatorDbContext d
     /// </summary>
     /// <remarks>
     /// The row stays locked until the inbox transaction commits (the call's insert bumps its count), so concurrent donors are
-    /// spread over the team: each takes the least busy phone-banker nobody else is assigning to. Only when every one of them
-    /// is being assigned to does it wait for the least busy.
+    /// spread over the team: each takes the least busy phone-banker nobody else is assigning to. When every one of them is
+    /// being assigned to (more consumers than phone-bankers), it looks again shortly rather than queueing on the least busy
+    /// row: every consumer queued there would get that same volunteer, whose new count it cannot see.
     /// </remarks>
-    async Task<Guid?> FindCaller(CancellationToken cancellationToken) =>
-        await FindCaller(skipLocked: true, cancellationToken) ?? await FindCaller(skipLocked: false, cancellationToken);
-
-    async Task<Guid?> FindCaller(bool skipLocked, CancellationToken cancellationToken)
+    async Task<Guid?> FindCaller(CancellationToken cancellationToken)
     {
-        var found = await db.Database.SqlQueryRaw<Guid>(skipLocked ? LeastBusyPhoneBankerNotLocked : LeastBusyPhoneBanker)
-            .ToListAsync(cancellationToken);
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            if (await PickAsync(LeastBusyFreePhoneBanker, cancellationToken) is { } free)
+                return free;
+            if (attempt == 0 && !await db.Volunteers.AnyAsync(v => v.Skills.Contains(VolunteerSkills.PhoneBanking), cancellationToken))
+                return null;
+#pragma warning disable CA5394 // jitter, not security
+            await Task.Delay(TimeSpan.FromMilliseconds(5 + Random.Shared.Next(15)), cancellationToken);
+#pragma warning restore CA5394
+        }
+        return await PickAsync(LeastBusyPhoneBanker, cancellationToken);
+    }
+
+    async Task<Guid?> PickAsync(string query, CancellationToken cancellationToken)
+    {
+        var found = await db.Database.SqlQueryRaw<Guid>(query).ToListAsync(cancellationToken);
         return found.Count == 0 ? null : found[0];
     }
 
@@ -94,7 +106,7 @@ public sealed partial class DonorSecuredConsumer(VolunteerCoordinatorDbContext d
         ORDER BY "OpenCalls", "SignedUpAt", "Id" LIMIT 1 FOR UPDATE
         """;
 
-    const string LeastBusyPhoneBankerNotLocked = LeastBusyPhoneBanker + " SKIP LOCKED";
+    const string LeastBusyFreePhoneBanker = LeastBusyPhoneBanker + " SKIP LOCKED";
 
     /// <summary>
     /// The name as the column can store it, so an odd event does not become a poison message: CampaignFinance limits names to
