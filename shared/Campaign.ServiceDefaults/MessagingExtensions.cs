@@ -24,6 +24,14 @@ public static class MessagingExtensions
 
         // Before the bus's own hosted service: refused credentials stop the start, naming the setting.
         builder.Services.AddHostedService<BrokerSettingsCheck>();
+
+        // A receive endpoint that stopped consuming for good stops the service, for its supervisor to restart.
+        builder.Services.Configure<ConsumerWatchdogOptions>(builder.Configuration.GetSection(ConsumerWatchdogOptions.Section));
+        builder.Services.AddSingleton<ConsumerWatchdog>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConsumerWatchdog>());
+        builder.Services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<ConsumerWatchdog>());
+        builder.Services.AddHealthChecks().AddCheck<ConsumerWatchdog>("consumers", tags: ["live", "ready"]);
+
         builder.Services.AddMassTransit(bus =>
         {
             configure(bus);

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Campaign.SystemTesting;
 using Xunit.Abstractions;
 
@@ -134,6 +136,21 @@ public sealed class ThankingDonorsAndVolunteersTests(RunningSystem running, ITes
         Assert.Contains(spans, s => IsDelivery(s, "DonorSecured"));
         Assert.Contains(spans, s => s.Service == "VolunteerCoordinator" && s.Kind == ExportedSpan.Consumer && s.Name.Contains("donor-secured", StringComparison.Ordinal));
         Assert.Contains(spans, s => s.Service == "Communications" && s.Kind == ExportedSpan.Consumer && s.Name.Contains("donor-secured", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(Service.VolunteerCoordinator, "volunteer-coordinator-donor-secured")]
+    [InlineData(Service.Communications, "communications-donor-secured")]
+    [InlineData(Service.Communications, "communications-volunteer-signed-up")]
+    public async Task Each_consuming_service_watches_its_queues_for_a_consumer_that_stopped(Service service, string queue)
+    {
+        // The consumer watchdog (ServiceDefaults) learns the queues from the bus's receive endpoints as they start.
+        using var response = await System[service].Client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+        var health = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var consumers = health.GetProperty("checks").GetProperty("consumers");
+
+        Assert.Equal("Healthy", consumers.GetProperty("status").GetString());
+        Assert.Contains(queue, consumers.GetProperty("description").GetString(), StringComparison.Ordinal);
     }
 
     static List<ExportedSpan> OrphanSpans(IReadOnlyList<ExportedSpan> spans, string callerSpan)

@@ -73,6 +73,7 @@ public sealed class CampaignSystem : IAsyncDisposable
             foreach (var service in system.Services)
                 service.Start();
             await Task.WhenAll(system.Services.Select(s => s.WaitUntilReadyAsync(readyTimeout)));
+            Eventually.Describe = system.DescribeAsync;
             return system;
         }
         catch
@@ -90,8 +91,30 @@ public sealed class CampaignSystem : IAsyncDisposable
     /// <summary>Stops every service gracefully (SIGKILL after a while).</summary>
     public async Task StopAsync() => await Task.WhenAll(Services.Select(s => s.StopAsync()));
 
+    /// <summary>
+    /// The services' queues (ready, unacknowledged, consumers) and processes, and each one's last warning or error line:
+    /// what a timed-out wait shows.
+    /// </summary>
+    public async Task<string> DescribeAsync()
+    {
+        string[] prefixes = ["campaign-finance-", "volunteer-coordinator-", "communications-"];
+        var queues = (await RabbitMq.QueuesAsync())
+            .Where(q => !q.IsErrorQueue && prefixes.Any(p => q.Name.StartsWith(p, StringComparison.Ordinal)))
+            .Select(q => $"{q.Name} {q.Ready} ready/{q.Unacknowledged} unacked/{q.Consumers} consumers");
+        var processes = Services.Select(s =>
+        {
+            var state = s.ProcessId is { } pid ? $"pid {pid}" : $"exited ({s.ExitCode})";
+            var problem = s.Tail().Split('\n').LastOrDefault(l => l.Contains(" warn: ", StringComparison.Ordinal)
+                || l.Contains(" fail: ", StringComparison.Ordinal) || l.Contains(" crit: ", StringComparison.Ordinal));
+            return $"{s.Service} {state}" + (problem is null ? "" : $", last problem: {problem[..Math.Min(problem.Length, 300)]}");
+        });
+        return $"queues at {DateTime.UtcNow:HH:mm:ss} UTC: {string.Join("; ", queues)}\n{string.Join("\n", processes)}";
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (Eventually.Describe == DescribeAsync)
+            Eventually.Describe = null;
         await Task.WhenAll(Services.Select(s => s.DisposeAsync().AsTask()));
         RabbitMq.Dispose();
     }

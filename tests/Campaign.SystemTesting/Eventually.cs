@@ -10,6 +10,12 @@ public static class Eventually
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// What a timeout message adds about the system under test (set by <see cref="CampaignSystem"/> while it runs): the
+    /// state of its queues and processes when the wait gave up, for the CI log that is all there is of a failed run.
+    /// </summary>
+    public static Func<Task<string>>? Describe { get; set; }
+
     public static async Task<T> Until<T>(Func<Task<T>> probe, Func<T, bool> condition, string because, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(probe);
@@ -32,9 +38,23 @@ public static class Eventually
                 last = $"last exception: {exception.GetType().Name}: {exception.Message}";
             }
             if (watch.Elapsed > limit)
-                throw new TimeoutException($"Not true within {limit.TotalSeconds:0.#} s: {because} ({last}).");
+                throw new TimeoutException($"Not true within {limit.TotalSeconds:0.#} s: {because} ({last}).{await DescribeAsync()}");
             await Task.Delay(delay);
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 250));
+        }
+    }
+
+    static async Task<string> DescribeAsync()
+    {
+        if (Describe is not { } describe)
+            return "";
+        try
+        {
+            return "\n" + await describe();
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            return $"\n(no description of the system: {exception.Message})";
         }
     }
 

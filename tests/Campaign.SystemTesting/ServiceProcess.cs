@@ -23,8 +23,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         ["ConnectionStrings__", "ASPNETCORE_", "DOTNET_URLS", "DOTNET_ENVIRONMENT", "Database__", "Smtp__", "Mail__", "Outbox__", "OTEL_", "Logging__"];
 
     readonly Lock _logLock = new();
+    readonly Lock _processLock = new();
     readonly Queue<string> _tail = new();
     Process? _process;
+    Process? _stoppedHere; // the process Kill or StopAsync ended: its exit is not restarted
+    int _restartsAfterExit;
     StreamWriter? _log;
 
     public ServiceProcess(Service service, string logFolder, IReadOnlyDictionary<string, string>? settings = null)
@@ -67,6 +70,15 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>
+    /// When set, a process that exits without being stopped or killed here is started again at once, as its supervisor
+    /// would (compose's restart policy, Kubernetes): a service stops itself when its consumer watchdog gives up on a queue.
+    /// </summary>
+    public bool RestartWhenItExits { get; set; }
+
+    /// <summary>How many times the process exited by itself and was started again (<see cref="RestartWhenItExits"/>).</summary>
+    public int RestartsAfterExit => Volatile.Read(ref _restartsAfterExit);
+
     /// <summary>The exit code of the last process, once it has exited.</summary>
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
 
@@ -103,6 +115,12 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Starts the process and returns at once; see <see cref="WaitUntilReadyAsync"/>.</summary>
     public void Start()
     {
+        lock (_processLock)
+            StartProcess();
+    }
+
+    void StartProcess()
+    {
         if (IsRunning)
             throw new InvalidOperationException($"{Service} is already running (pid {_process!.Id}).");
         if (!File.Exists(Dll))
@@ -130,6 +148,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Write(e.Data);
         process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.Exited += RestartAfterExit;
         process.Start();
         _process = process;
         WriteMarker($"=== started {Service} pid {process.Id} on port {Port} at {DateTime.UtcNow:HH:mm:ss.fff} UTC ===");
@@ -146,7 +165,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         string last = "no answer";
         while (true)
         {
-            if (!IsRunning)
+            if (!IsRunning && !RestartWhenItExits)
                 throw new InvalidOperationException($"{Service} exited (code {ExitCode}) before it was ready. Last lines of {LogFile}:\n{Tail()}");
             try
             {
@@ -175,11 +194,36 @@ public sealed class ServiceProcess : IAsyncDisposable
         await WaitUntilReadyAsync(timeout, cancellationToken);
     }
 
+    /// <summary>
+    /// Waits for the process to exit on its own and for its last output to reach <see cref="LogFile"/>; false if it is
+    /// still running after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        if (_process is not { } process)
+            return true;
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(wait.Token); // returns once stdout and stderr are drained too
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>SIGKILL (the whole process tree): a crash, nothing runs on the way out. Returns once the process is gone.</summary>
     public void Kill()
     {
-        if (_process is not { } process || process.HasExited)
-            return;
+        Process process;
+        lock (_processLock)
+        {
+            if (_process is not { HasExited: false } running)
+                return;
+            process = _stoppedHere = running;
+        }
         WriteMarker($"=== killing {Service} pid {process.Id} (SIGKILL) at {DateTime.UtcNow:HH:mm:ss.fff} UTC ===");
         process.Kill(entireProcessTree: true);
         process.WaitForExit();
@@ -188,8 +232,13 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>SIGTERM, a graceful shutdown; SIGKILL if it has not exited within <paramref name="timeout"/> (default 30 s).</summary>
     public async Task StopAsync(TimeSpan? timeout = null)
     {
-        if (_process is not { } process || process.HasExited)
-            return;
+        Process process;
+        lock (_processLock)
+        {
+            if (_process is not { HasExited: false } running)
+                return;
+            process = _stoppedHere = running;
+        }
         WriteMarker($"=== stopping {Service} pid {process.Id} (SIGTERM) at {DateTime.UtcNow:HH:mm:ss.fff} UTC ===");
         using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
             await kill!.WaitForExitAsync();
@@ -240,6 +289,18 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             _log?.Dispose();
             _log = null;
+        }
+    }
+
+    void RestartAfterExit(object? sender, EventArgs e)
+    {
+        lock (_processLock)
+        {
+            if (!RestartWhenItExits || sender is not Process exited || !ReferenceEquals(exited, _process) || ReferenceEquals(exited, _stoppedHere))
+                return;
+            WriteMarker($"=== {Service} pid {exited.Id} exited by itself (code {exited.ExitCode}) at {DateTime.UtcNow:HH:mm:ss.fff} UTC; starting it again ===");
+            _restartsAfterExit++;
+            StartProcess();
         }
     }
 

@@ -47,6 +47,8 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
             await broker.DeleteUnusedQueueAsync(legacy);
 
         var system = await CampaignSystem.StartAsync(settings: otlp.Settings);
+        foreach (var service in system.Services)
+            service.RestartWhenItExits = true; // as compose's restart policy does, when a service's consumer watchdog stops it
         var errorQueuesBefore = await ErrorQueueDepthsAsync(management);
         var token = system.RunId[^6..];
         using var finance = Client(system.Finance);
@@ -100,6 +102,8 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
             await system.DisposeAsync();
         }
 
+        Note("restarted after stopping themselves (consumer watchdog): "
+             + string.Join(", ", system.Services.Select(s => $"{s.Service} {s.RestartsAfterExit}")));
         report.ScanForPersonalData(system.LogFolder, otlp, [traffic.Domain, traffic.NameMarker]);
         if (faultFailure is not null)
             report.Failures.Add($"fault injection failed: {faultFailure.Message.Split('\n')[0]}");
