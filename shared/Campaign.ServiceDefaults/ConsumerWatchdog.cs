@@ -29,7 +29,7 @@ public sealed class ConsumerWatchdogOptions
 /// was consuming, MassTransit 8.5 once left a receive endpoint without its consumer for good, while the bus reported
 /// healthy (found by the soak: docs/reliability.md). Nothing in the process brings such an endpoint back, so a queue that
 /// holds messages with no consumer for <see cref="ConsumerWatchdogOptions.StallLimit"/> makes <c>/health/live</c> unhealthy
-/// and stops the service with exit code 1: its supervisor (compose's restart policy, Kubernetes, ./run.sh) starts it again,
+/// and stops the service with exit code 1: its supervisor (compose's restart policy, Kubernetes, systemd) starts it again,
 /// and the new process consumes what waited. The inbox makes the redeliveries harmless.
 /// </summary>
 public sealed partial class ConsumerWatchdog(
