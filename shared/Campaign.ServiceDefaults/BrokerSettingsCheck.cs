@@ -16,16 +16,9 @@ sealed partial class BrokerSettingsCheck(IConfiguration configuration, ILogger<B
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!Uri.TryCreate(configuration[MessagingExtensions.RabbitMqKey], UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
+        if (MessagingExtensions.CheckConnection(configuration, "settings check") is not { } factory)
             return; // the bus registration reports a missing or malformed setting
-
-        var factory = new ConnectionFactory
-        {
-            Uri = uri,
-            ClientProvidedName = "settings check",
-            RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
-            AutomaticRecoveryEnabled = false,
-        };
+        var uri = new Uri(configuration[MessagingExtensions.RabbitMqKey]!); // as given: the error names what was set
         try
         {
             await using var connection = await factory.CreateConnectionAsync(cancellationToken);

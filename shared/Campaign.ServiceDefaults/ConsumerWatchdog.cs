@@ -41,7 +41,7 @@ public sealed partial class ConsumerWatchdog(
 {
     // Queue name -> since when it has held messages with no consumer (null: it has not).
     readonly ConcurrentDictionary<string, DateTimeOffset?> _queues = new(StringComparer.Ordinal);
-    readonly ConnectionFactory? _broker = BrokerConnection(configuration);
+    readonly ConnectionFactory? _broker = MessagingExtensions.CheckConnection(configuration, "consumer watchdog");
     IConnection? _connection;
     volatile string? _stalled;
 
@@ -177,17 +177,6 @@ public sealed partial class ConsumerWatchdog(
         Environment.ExitCode = 1;
         lifetime.StopApplication();
     }
-
-    static ConnectionFactory? BrokerConnection(IConfiguration configuration) =>
-        Uri.TryCreate(configuration[MessagingExtensions.RabbitMqKey], UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps"
-            ? new ConnectionFactory
-            {
-                Uri = uri,
-                ClientProvidedName = "consumer watchdog",
-                RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
-                AutomaticRecoveryEnabled = false,
-            }
-            : null;
 
     [LoggerMessage(LogLevel.Warning, "Queue {Queue} holds {Messages} message(s) and has had no consumer for {Seconds:0} s.")]
     static partial void LogUnconsumed(ILogger logger, string queue, uint messages, double seconds);

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using RabbitMQ.Client;
 
 namespace Campaign.ServiceDefaults;
 
@@ -90,6 +91,21 @@ public static class MessagingExtensions
     }
 
     sealed class ServiceOutboxMarker<TDbContext>;
+
+    /// <summary>
+    /// A plain RabbitMQ.Client connection to the broker of <c>ConnectionStrings:RabbitMq</c>, beside MassTransit's, for checks
+    /// that must not trust the bus's own view; null when the setting is not an amqp(s) URI (the bus reports that).
+    /// </summary>
+    internal static ConnectionFactory? CheckConnection(IConfiguration configuration, string purpose) =>
+        Uri.TryCreate(configuration[RabbitMqKey], UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps"
+            ? new ConnectionFactory
+            {
+                Uri = uri,
+                ClientProvidedName = purpose,
+                RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
+                AutomaticRecoveryEnabled = false,
+            }
+            : null;
 
     static void UseBrokerAddress(this IRabbitMqBusFactoryConfigurator rabbit, string address)
     {
