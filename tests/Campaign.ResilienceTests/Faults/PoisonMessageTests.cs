@@ -67,13 +67,15 @@ public sealed class PoisonMessageTests(ITestOutputHelper output)
             volunteers.Add(((await signedUp.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid(), volunteerEmail));
         }
 
+        // Generous limits: a pass takes seconds, but a shared CI machine can be very busy.
+        var flow = TimeSpan.FromSeconds(90);
         foreach (var (id, email) in donors)
         {
-            await Eventually.Until(async () => await SystemDatabases.ThankYouCallsAsync(id) == 1, $"a thank-you call for donor {id}");
-            await Eventually.Until(async () => await SystemDatabases.OutboundMessagesAsync(email, "donor-thank-you") == 1, $"a thank-you email for donor {id}");
+            await Eventually.Until(async () => await SystemDatabases.ThankYouCallsAsync(id) == 1, $"a thank-you call for donor {id}", flow);
+            await Eventually.Until(async () => await SystemDatabases.OutboundMessagesAsync(email, "donor-thank-you") == 1, $"a thank-you email for donor {id}", flow);
         }
         foreach (var (id, email) in volunteers)
-            await Eventually.Until(async () => await SystemDatabases.OutboundMessagesAsync(email, "volunteer-welcome") == 1, $"a welcome email for volunteer {id}");
+            await Eventually.Until(async () => await SystemDatabases.OutboundMessagesAsync(email, "volunteer-welcome") == 1, $"a welcome email for volunteer {id}", flow);
 
         // Every poison message waits in its queue's error queue, with the fault that put it there.
         foreach (var group in poison.GroupBy(p => p.Queue))
