@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -39,6 +40,8 @@ public sealed partial class ConsumerWatchdog(
     IHostApplicationLifetime lifetime,
     ILogger<ConsumerWatchdog> logger) : BackgroundService, IReceiveEndpointObserver, IHealthCheck
 {
+    static readonly TimeSpan HardStopAfter = TimeSpan.FromSeconds(60); // the host's own shutdown timeout is 30 s
+
     // Queue name -> since when it has held messages with no consumer (null: it has not).
     readonly ConcurrentDictionary<string, DateTimeOffset?> _queues = new(StringComparer.Ordinal);
     readonly ConnectionFactory? _broker = MessagingExtensions.CheckConnection(configuration, "consumer watchdog");
@@ -176,6 +179,22 @@ public sealed partial class ConsumerWatchdog(
         // Exit code 1, not 0: a supervisor that restarts only failed processes must restart this one.
         Environment.ExitCode = 1;
         lifetime.StopApplication();
+
+        // The endpoint that stopped consuming may also keep the bus from stopping: if the graceful stop has not ended the
+        // process in time, end it anyway, for the supervisor to start a working one.
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(HardStopAfter, clock, lifetime.ApplicationStopped);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // stopped gracefully
+            }
+            LogHardStop(logger, HardStopAfter.TotalSeconds);
+            Process.GetCurrentProcess().Kill();
+        });
     }
 
     [LoggerMessage(LogLevel.Warning, "Queue {Queue} holds {Messages} message(s) and has had no consumer for {Seconds:0} s.")]
@@ -184,6 +203,9 @@ public sealed partial class ConsumerWatchdog(
     [LoggerMessage(LogLevel.Critical, "Queue {Queue} has held messages with no consumer for {Seconds:0} s: its receive endpoint "
         + "stopped consuming. Stopping the service (exit code 1) so that its supervisor starts it again.")]
     static partial void LogStalled(ILogger logger, string queue, double seconds);
+
+    [LoggerMessage(LogLevel.Critical, "The service did not stop within {Seconds:0} s of the consumer watchdog giving up; killing it.")]
+    static partial void LogHardStop(ILogger logger, double seconds);
 
     [LoggerMessage(LogLevel.Debug, "Consumer watchdog cannot reach the broker ({Reason}); it looks again at the next check.")]
     static partial void LogBrokerUnavailable(ILogger logger, string reason);

@@ -17,11 +17,12 @@ namespace Campaign.ResilienceTests.Messaging;
 /// given up on once the stall limit has passed on the watchdog's clock; a consumed queue and an empty one are not; giving
 /// up makes the service unhealthy and stops it with exit code 1.
 /// </summary>
-public sealed class ConsumerWatchdogTests : IAsyncLifetime
+public sealed class ConsumerWatchdogTests : IAsyncLifetime, IDisposable
 {
     static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(60);
 
     readonly SteppedClock _clock = new();
+    readonly RecordingLifetime _lifetime = new();
     readonly List<string> _queues = [];
     IConnection _connection = null!;
     IChannel _channel = null!;
@@ -40,6 +41,8 @@ public sealed class ConsumerWatchdogTests : IAsyncLifetime
         await _channel.DisposeAsync();
         await _connection.DisposeAsync();
     }
+
+    public void Dispose() => _lifetime.Dispose();
 
     [Fact]
     public async Task A_queue_holding_messages_with_no_consumer_is_reported_once_the_stall_limit_has_passed()
@@ -88,7 +91,7 @@ public sealed class ConsumerWatchdogTests : IAsyncLifetime
     public async Task Giving_up_on_a_queue_makes_the_service_unhealthy_and_stops_it_with_exit_code_1()
     {
         var stalled = await QueueAsync(messages: 1);
-        var lifetime = new RecordingLifetime();
+        using var lifetime = new RecordingLifetime();
         using var watchdog = Watchdog(new ConsumerWatchdogOptions { CheckInterval = TimeSpan.FromMilliseconds(50), StallLimit = TimeSpan.Zero },
             TimeProvider.System, lifetime);
         watchdog.Watch(stalled);
@@ -126,7 +129,7 @@ public sealed class ConsumerWatchdogTests : IAsyncLifetime
         new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:RabbitMq"] = TestInfrastructure.RabbitMq }).Build(),
         Options.Create(options ?? new ConsumerWatchdogOptions { StallLimit = StallLimit }),
         clock ?? _clock,
-        lifetime ?? new RecordingLifetime(),
+        lifetime ?? _lifetime,
         NullLogger<ConsumerWatchdog>.Instance);
 
     /// <summary>A clock that moves only when told: the stall limit passes without waiting for it.</summary>
@@ -140,18 +143,26 @@ public sealed class ConsumerWatchdogTests : IAsyncLifetime
     }
 
     /// <summary>The host's lifetime as far as the watchdog uses it: records that the service was told to stop.</summary>
-    sealed class RecordingLifetime : IHostApplicationLifetime
+    /// <remarks>It stops at once: the watchdog's last resort for a stop that hangs (killing the process) is not reached.</remarks>
+    sealed class RecordingLifetime : IHostApplicationLifetime, IDisposable
     {
         readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        readonly CancellationTokenSource _stoppedToken = new();
 
         public Task Stopped => _stopped.Task;
 
         public CancellationToken ApplicationStarted => CancellationToken.None;
 
-        public CancellationToken ApplicationStopping => CancellationToken.None;
+        public CancellationToken ApplicationStopping => _stoppedToken.Token;
 
-        public CancellationToken ApplicationStopped => CancellationToken.None;
+        public CancellationToken ApplicationStopped => _stoppedToken.Token;
 
-        public void StopApplication() => _stopped.TrySetResult();
+        public void StopApplication()
+        {
+            _stoppedToken.Cancel();
+            _stopped.TrySetResult();
+        }
+
+        public void Dispose() => _stoppedToken.Dispose();
     }
 }
