@@ -7,9 +7,16 @@ using Microsoft.EntityFrameworkCore;
 namespace Campaign.Outbox.Inbox;
 
 /// <summary>
-/// The consume context a consumer sees behind the inbox: what it publishes or sends is stored in the same
-/// DbContext (and transaction) as its own writes, and delivered after commit.
+/// The consume context a consumer sees behind the inbox: what it publishes or sends is stored in the same DbContext (and
+/// transaction) as its own writes, as one unit of work of the bus outbox, which the relay delivers after commit.
 /// </summary>
+/// <remarks>
+/// MassTransit's consumer outbox delivers those messages inside the consume, on the receive endpoint's connection. When
+/// the broker went down during such a delivery, MassTransit 8.5 left the receive endpoint without its consumer for good
+/// (the soak, docs/reliability.md). Handed to the relay, a consume never waits on a publish, and it takes one transaction.
+/// Rows stored by the older inline delivery (keyed by the inbox row) are still delivered inline when their message comes
+/// back.
+/// </remarks>
 sealed class InboxConsumeContext<TDbContext, TMessage>(
     ConsumeContext<TMessage> context,
     OutboxConsumeOptions options,
@@ -22,7 +29,7 @@ sealed class InboxConsumeContext<TDbContext, TMessage>(
     where TDbContext : DbContext
     where TMessage : class
 {
-    int _stored;
+    OutboxState? _unitOfWork;
     bool _messagesRemoved = messagesRemoved;
 
     public override Guid? MessageId => inbox.MessageId;
@@ -34,16 +41,12 @@ sealed class InboxConsumeContext<TDbContext, TMessage>(
 
     public override async Task SetConsumed()
     {
+        // What the consumer published waits for the relay (AddSend): nothing to deliver here, so the message is finished
+        // in this one transaction.
         var now = clock.GetUtcNow().UtcDateTime;
         inbox.Consumed = now;
-
-        // Nothing published: nothing to deliver, so the message is finished in this one transaction.
-        if (_stored == 0)
-        {
-            inbox.Delivered = now;
-            _messagesRemoved = true;
-        }
-
+        inbox.Delivered = now;
+        _messagesRemoved = true;
         await dbContext.SaveChangesAsync(CancellationToken);
     }
 
@@ -88,15 +91,16 @@ sealed class InboxConsumeContext<TDbContext, TMessage>(
 
     public override Task AddSend<T>(SendContext<T> context)
     {
-        var message = OutboxMessageFactory.Create(context, clock.GetUtcNow().UtcDateTime);
-        message.InboxMessageId = inbox.MessageId;
-        message.InboxConsumerId = ConsumerId;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var message = OutboxMessageFactory.Create(context, now);
 
         // A consumer may publish from several tasks at once; the DbContext is not thread-safe.
         lock (dbContext)
         {
+            // One unit of work per consume attempt: its messages are delivered in the order they were published.
+            _unitOfWork ??= dbContext.Add(new OutboxState { OutboxId = NewId.NextGuid(), Created = now }).Entity;
+            message.OutboxId = _unitOfWork.OutboxId;
             dbContext.Add(message);
-            _stored++;
         }
         return Task.CompletedTask;
     }

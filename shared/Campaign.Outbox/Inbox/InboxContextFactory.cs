@@ -7,10 +7,10 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace Campaign.Outbox.Inbox;
 
 /// <summary>
-/// Runs a consumer behind the inbox, on the consumer's own DbContext. Per received message and consumer:
-/// one transaction claims the inbox row, runs the consumer and stores its writes and the messages it published;
-/// a second one (only if it published) delivers those messages and marks the row delivered. MassTransit's layer
-/// needs about N+4 transactions for N published messages.
+/// Runs a consumer behind the inbox, on the consumer's own DbContext. Per received message and consumer, one transaction
+/// claims the inbox row, runs the consumer and stores its writes and the messages it published, as a unit of work of the
+/// bus outbox that the relay delivers after commit. MassTransit's layer needs about N+4 transactions for N published
+/// messages and delivers them inside the consume. (A second pass remains for rows its inline delivery left behind.)
 /// </summary>
 public sealed class InboxContextFactory<TDbContext>(
     TDbContext dbContext,
