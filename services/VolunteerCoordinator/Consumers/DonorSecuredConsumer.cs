@@ -63,7 +63,7 @@ public sealed partial class DonorSecuredConsumer(VolunteerCoordinatorDbContext d
             return;
         }
 
-        // Stored by the consumer outbox in this transaction, delivered once it commits.
+        // Stored in the outbox in this transaction; the relay delivers it once the transaction commits.
         await context.Publish(new ThankYouCallAssigned(call.Id, donor.DonorId, volunteerId.Value, now), cancellationToken);
         LogAssigned(logger, call.Id, donor.DonorId, volunteerId.Value);
     }
