@@ -37,6 +37,50 @@ public sealed class InboxTests(OutboxDatabase database) : IClassFixture<OutboxDa
     }
 
     [Fact]
+    public async Task A_consume_that_publishes_is_finished_in_its_transaction_and_the_relay_delivers_what_it_published()
+    {
+        var run = _received.NewRun();
+        var pledgeId = Guid.NewGuid();
+        var messageId = NewId.NextGuid();
+        await using (var withoutRelay = await OutboxHost.StartAsync(database.ConnectionString, "consume-then-relay", _received, o =>
+                     {
+                         o.Recorder = false;
+                         o.Acknowledger = true;
+                         o.Relay = false;
+                     }))
+        {
+            await withoutRelay.Services.GetRequiredService<IBus>().Publish(new PledgeRecorded(run, pledgeId, 0), ctx => ctx.MessageId = messageId);
+
+            // No relay runs, and yet the consume is finished: consumed and delivered in one commit, nothing sent from inside it.
+            var inbox = await Eventually(withoutRelay, db => db.Set<InboxState>().SingleOrDefaultAsync(i => i.MessageId == messageId), i => i?.Delivered is not null);
+            Assert.NotNull(inbox?.Consumed);
+            Assert.NotNull(inbox?.Delivered);
+            Assert.Equal(1, (await withoutRelay.QueryAsync(db => db.Acknowledgements.SingleAsync(a => a.PledgeId == pledgeId))).Times);
+
+            // What it published waits in the bus outbox, as a unit of work of its own.
+            var stored = await withoutRelay.QueryAsync(db => db.Set<OutboxMessage>()
+                .Where(m => m.MessageType.Contains(nameof(PledgeAcknowledged)) && m.Body.Contains(pledgeId.ToString())).ToListAsync());
+            var waiting = Assert.Single(stored);
+            Assert.NotNull(waiting.OutboxId);
+            Assert.Null(waiting.InboxMessageId);
+            Assert.Empty(_received.Of<PledgeAcknowledged>(run));
+        }
+
+        // A relay, here another process's, sends it. (Started on a flow without the first bus's log context, which MassTransit
+        // keeps in an AsyncLocal that outlives that bus.)
+        await using var withRelay = await Task.Run(() =>
+        {
+            LogContext.Current = null;
+            return OutboxHost.StartAsync(database.ConnectionString, "consume-then-relay", _received, o =>
+            {
+                o.Recorder = false;
+                o.Acknowledger = true;
+            });
+        });
+        Assert.Single(await _received.WaitFor<PledgeAcknowledged>(run, 1));
+    }
+
+    [Fact]
     public async Task Cleanup_removes_delivered_inbox_rows_older_than_the_window_and_nothing_else()
     {
         await using var host = await OutboxHost.StartAsync(database.ConnectionString, "cleanup", _received, o =>
