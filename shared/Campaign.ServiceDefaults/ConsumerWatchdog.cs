@@ -26,12 +26,13 @@ public sealed class ConsumerWatchdogOptions
 }
 
 /// <summary>
-/// Watches the service's receive queues from the broker's side. After the broker crashed while a freshly started service
-/// was consuming, MassTransit 8.5 once left a receive endpoint without its consumer for good, while the bus reported
-/// healthy (found by the soak: docs/reliability.md). Nothing in the process brings such an endpoint back, so a queue that
-/// holds messages with no consumer for <see cref="ConsumerWatchdogOptions.StallLimit"/> makes <c>/health/live</c> unhealthy
-/// and stops the service with exit code 1: its supervisor (compose's restart policy, Kubernetes, systemd) starts it again,
-/// and the new process consumes what waited. The inbox makes the redeliveries harmless.
+/// Watches the service's receive queues from the broker's side. When the broker went down while a consumer was delivering
+/// what it had published, MassTransit 8.5 left the receive endpoint without its consumer for good while the bus reported
+/// healthy (found by the soak: docs/reliability.md). Campaign.Outbox no longer publishes from inside a consume, but nothing
+/// in the process would bring such an endpoint back, so this stays as the safety net: a queue that holds messages with no
+/// consumer for <see cref="ConsumerWatchdogOptions.StallLimit"/> makes <c>/health/live</c> unhealthy and stops the service
+/// with exit code 1; its supervisor (compose's restart policy, Kubernetes, systemd) starts it again, and the new process
+/// consumes what waited. The inbox makes the redeliveries harmless.
 /// </summary>
 public sealed partial class ConsumerWatchdog(
     IConfiguration configuration,
