@@ -116,6 +116,25 @@ if grep -qE 'Test host process crashed|The active test run was aborted|Test Run 
     crashed=1
 fi
 
+# Name each failed test with the start of its message, just above the summary, so that a CI log that
+# keeps only its last lines still says what failed.
+if ((failed > 0)); then
+    perl -0777 -ne '
+        while (/<UnitTestResult\b([^>]*)>(.*?)<\/UnitTestResult>/sg) {
+            my ($attributes, $body) = ($1, $2);
+            next unless $attributes =~ /outcome="Failed"/;
+            my ($name) = $attributes =~ /testName="([^"]*)"/;
+            my ($message) = $body =~ /<Message>(.*?)<\/Message>/s;
+            for ($name, $message) {
+                next unless defined;
+                s/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&apos;/\x27/g; s/&#xD;//g; s/&#xA;/\n/g; s/&amp;/&/g;
+            }
+            my @lines = grep { /\S/ } split /\n/, ($message // "(no message)");
+            my $more = @lines > 12 ? "\n    ..." : "";
+            print "FAILED $name\n    ", join("\n    ", @lines[0 .. ($#lines < 11 ? $#lines : 11)]), "$more\n";
+        }' "$RESULTS_DIR"/*.trx || true
+fi
+
 status=0
 if ((crashed)); then
     echo "test.sh: a test host crashed, hung or was aborted (see $TEST_LOG); counted as one failure"
