@@ -45,6 +45,12 @@ public sealed class TestHarnessTests(OutboxDatabase database) : IClassFixture<Ou
         Assert.False(await harness.Published.Any<PledgeRecorded>(new CancellationTokenSource(200).Token));
         // The relay delivers in the background, which the harness's inactivity timeout does not wait for: wait for the consumer.
         Assert.Single(await received.WaitFor<PledgeRecorded>(run, 1));
+        // The harness records the consume after the consumer returns, and its inactivity timeout may have passed already
+        // (then Any answers at once from what it holds): ask again until the record is there.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await harness.Consumed.Any<PledgeRecorded>(x => x.Context.Message.Run == run && x.Context.MessageId == messageId)
+               && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
         Assert.True(await harness.Consumed.Any<PledgeRecorded>(x => x.Context.Message.Run == run && x.Context.MessageId == messageId));
         Assert.Single(await received.WaitFor<PledgeRecorded>(run, 1));
     }

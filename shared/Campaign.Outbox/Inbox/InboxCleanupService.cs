@@ -26,6 +26,10 @@ public sealed partial class InboxCleanupService<TDbContext>(
             {
                 await RemoveExpiredAsync(stoppingToken);
             }
+            catch (ObjectDisposedException)
+            {
+                return; // the host failed to start or is gone: nothing left to clean for
+            }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
                 LogFailed(logger, exception, typeof(TDbContext).Name);
