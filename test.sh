@@ -120,8 +120,9 @@ fi
 # keeps only its last lines still says what failed.
 if ((failed > 0)); then
     perl -0777 -ne '
-        while (/<UnitTestResult\b([^>]*)>(.*?)<\/UnitTestResult>/sg) {
-            my ($attributes, $body) = ($1, $2);
+        # A result with no output is a self-closing element.
+        while (/<UnitTestResult\b([^>]*?)(?:\/>|>(.*?)<\/UnitTestResult>)/sg) {
+            my ($attributes, $body) = ($1, $2 // "");
             next unless $attributes =~ /outcome="Failed"/;
             my ($name) = $attributes =~ /testName="([^"]*)"/;
             my ($message) = $body =~ /<Message>(.*?)<\/Message>/s;
