@@ -88,8 +88,12 @@ public sealed partial class OutboxRelay<TDbContext>(
                     continue;
 
                 var wait = options.QueryDelay;
-                if (pass.NextRetry is { } retry && retry - clock.GetUtcNow().UtcDateTime < wait)
-                    wait = retry - clock.GetUtcNow().UtcDateTime;
+                if (pass.NextRetry is { } retry)
+                {
+                    var untilRetry = retry - clock.GetUtcNow().UtcDateTime;
+                    if (untilRetry < wait)
+                        wait = untilRetry;
+                }
                 if (wait > TimeSpan.Zero)
                     await wake.WaitAsync(wait, clock, stoppingToken).ContinueWith(static _ => { }, TaskScheduler.Default);
             }
@@ -121,13 +125,16 @@ public sealed partial class OutboxRelay<TDbContext>(
         var connection = (NpgsqlConnection)dbContext.Database.GetDbConnection();
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
 
-        var outboxes = await ClaimAsync(connection, transaction, cancellationToken);
+        // One instant for the claim and the look-ahead below: with two readings, an outbox falling due between them
+        // (a timer fires a fraction of a millisecond early) was neither claimed nor seen as coming, and waited for the poll.
+        var now = clock.GetUtcNow().UtcDateTime;
+        var outboxes = await ClaimAsync(connection, transaction, now, cancellationToken);
         if (outboxes.Count == 0)
         {
             // Nothing due; an outbox backing off (failed here or in another instance) decides when to look again.
             await using var due = new NpgsqlCommand(
                 $"""SELECT min("NextAttemptAt") FROM {_tables.OutboxState} WHERE "Parked" IS NULL AND "NextAttemptAt" > $1""",
-                connection, transaction) { Parameters = { new NpgsqlParameter { Value = clock.GetUtcNow().UtcDateTime } } };
+                connection, transaction) { Parameters = { new NpgsqlParameter { Value = now } } };
             var nextDue = await due.ExecuteScalarAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return new RelayPass(0, 0, false, nextDue is DateTime next ? DateTime.SpecifyKind(next, DateTimeKind.Utc) : null);
@@ -145,7 +152,8 @@ public sealed partial class OutboxRelay<TDbContext>(
         return new RelayPass(outboxes.Count, delivered, outboxes.Any(o => o.BrokerTrouble), nextRetry);
     }
 
-    async Task<List<ClaimedOutbox>> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    async Task<List<ClaimedOutbox>> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, DateTime now,
+        CancellationToken cancellationToken)
     {
         var sql = $"""
             WITH claimed AS (
@@ -166,7 +174,7 @@ public sealed partial class OutboxRelay<TDbContext>(
             """;
         await using var command = new NpgsqlCommand(sql, connection, transaction);
         command.CommandTimeout = (int)options.QueryTimeout.TotalSeconds;
-        command.Parameters.Add(new NpgsqlParameter { Value = clock.GetUtcNow().UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = now });
         command.Parameters.Add(new NpgsqlParameter { Value = options.QueryMessageLimit });
         command.Parameters.Add(new NpgsqlParameter { Value = options.MessageDeliveryLimit });
 
