@@ -1,4 +1,5 @@
 using Campaign.SystemTesting;
+using Campaign.Testing;
 
 namespace Campaign.EndToEndTests;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Campaign.SystemTesting;
+using Campaign.Testing;
 using Xunit.Abstractions;
 
 namespace Campaign.EndToEndTests;

@@ -1,8 +1,9 @@
-using Xunit;
 using System.Diagnostics;
+using Campaign.Testing;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Xunit;
 
 namespace Campaign.Outbox.Tests;
 

@@ -9,6 +9,8 @@ namespace Communications.Tests;
 /// <summary>How the sender behaves when the mail server is down, comes back, or is not configured; and with two instances.</summary>
 public sealed class DeliveryTests
 {
+    readonly Maildir _mail = new();
+
     static string NewAddress(string who) => $"{who}-{Guid.NewGuid():N}@example.org";
 
     static DonorSecured Donor(Guid donorId, string email) => new(donorId, "Robin Diaz", email, 40m, "USD", DateTimeOffset.UtcNow);
@@ -49,7 +51,7 @@ public sealed class DeliveryTests
         await app.Harness.Bus.Publish(Donor(donorId, email));
 
         await app.WaitForMessageAsync(donorId, m => m.Status == OutboundMessageStatus.Sent, "the thank-you is sent", TimeSpan.FromSeconds(15));
-        Assert.Single(await Maildir.WaitForMailsToAsync(email));
+        Assert.Single(await _mail.WaitForMailsToAsync(email));
     }
 
     [Fact]
@@ -83,7 +85,7 @@ public sealed class DeliveryTests
         Assert.True(attempts[1].At - attempts[0].At >= TimeSpan.FromSeconds(0.75), "the second attempt waits about 1 s");
         Assert.True(attempts[2].At - attempts[1].At >= TimeSpan.FromSeconds(1.5), "the third attempt waits about 2 s");
 
-        Assert.Empty(Maildir.MailsTo(email));
+        Assert.Empty(_mail.MailsTo(email));
         Assert.False(app.Logs.Mention(email), "no log mentions the recipient's address");
     }
 
@@ -112,7 +114,7 @@ public sealed class DeliveryTests
         Assert.Equal(attempts.Count, sent.Attempts);
         Assert.Null(sent.LastError);
 
-        var mail = Assert.Single(await Maildir.WaitForMailsToAsync(email));
+        var mail = Assert.Single(await _mail.WaitForMailsToAsync(email));
         Assert.Contains($"<{sent.Id}@campaign.example>", mail, StringComparison.Ordinal);
     }
 
@@ -143,7 +145,7 @@ public sealed class DeliveryTests
             var thankYouMail = await File.ReadAllTextAsync(Path.Combine(folder, $"{thankYou.Id}.eml"));
             Assert.Contains($"To: {donorEmail}", thankYouMail, StringComparison.Ordinal);
             Assert.Contains($"<{thankYou.Id}@campaign.example>", thankYouMail, StringComparison.Ordinal);
-            Assert.Empty(Maildir.MailsTo(donorEmail));
+            Assert.Empty(_mail.MailsTo(donorEmail));
         }
         finally
         {
@@ -167,7 +169,7 @@ public sealed class DeliveryTests
         {
             var sent = await first.WaitForMessageAsync(donor.Id, m => m.Status == OutboundMessageStatus.Sent, "every thank-you is sent");
             Assert.Equal(1, sent.Attempts);
-            Assert.Single(await Maildir.WaitForMailsToAsync(donor.Email));
+            Assert.Single(await _mail.WaitForMailsToAsync(donor.Email));
         }
     }
 }

@@ -1,5 +1,6 @@
 using Campaign.Contracts;
 using Campaign.Outbox;
+using Campaign.Testing;
 using Communications.Data;
 using Communications.Mail;
 using MassTransit;
@@ -11,6 +12,7 @@ namespace Communications.Tests;
 public sealed class ThankingDonorsAndWelcomingVolunteersTests(CommunicationsFixture fixture) : IClassFixture<CommunicationsFixture>
 {
     readonly CommunicationsApp _app = fixture.App;
+    readonly Maildir _mail = new();
 
     static string NewAddress(string who) => $"{who}-{Guid.NewGuid():N}@example.org";
 
@@ -40,7 +42,7 @@ public sealed class ThankingDonorsAndWelcomingVolunteersTests(CommunicationsFixt
         var attempt = Assert.Single(message.SendAttempts);
         Assert.Equal((1, SendAttemptOutcome.Sent), (attempt.AttemptNo, attempt.Outcome));
 
-        var mail = Assert.Single(await Maildir.WaitForMailsToAsync(email));
+        var mail = Assert.Single(await _mail.WaitForMailsToAsync(email));
         Assert.Contains($"<{message.Id}@campaign.example>", mail, StringComparison.Ordinal);
         Assert.Contains("Subject: Thank you for standing with us", mail, StringComparison.Ordinal);
         Assert.Contains("thanks@campaign.example", mail, StringComparison.Ordinal);
@@ -65,7 +67,7 @@ public sealed class ThankingDonorsAndWelcomingVolunteersTests(CommunicationsFixt
         Assert.Contains("Sam Lee", message.Body, StringComparison.Ordinal);
         Assert.Contains("canvassing, phone banking", message.Body, StringComparison.Ordinal);
 
-        var mail = Assert.Single(await Maildir.WaitForMailsToAsync(email));
+        var mail = Assert.Single(await _mail.WaitForMailsToAsync(email));
         Assert.Contains($"<{message.Id}@campaign.example>", mail, StringComparison.Ordinal);
     }
 
@@ -87,7 +89,7 @@ public sealed class ThankingDonorsAndWelcomingVolunteersTests(CommunicationsFixt
         var message = await _app.WaitForMessageAsync(donorId, m => m.Status == OutboundMessageStatus.Sent, "the thank-you is sent");
         Assert.Single(await _app.MessagesAboutAsync(donorId));
         Assert.Equal(1, message.Attempts);
-        Assert.Single(await Maildir.WaitForMailsToAsync(email));
+        Assert.Single(await _mail.WaitForMailsToAsync(email));
     }
 
     [Fact]
@@ -102,7 +104,7 @@ public sealed class ThankingDonorsAndWelcomingVolunteersTests(CommunicationsFixt
 
         await _app.WaitForMessageAsync(donorId, m => m.Status == OutboundMessageStatus.Sent, "the thank-you is sent");
         Assert.Single(await _app.MessagesAboutAsync(donorId));
-        Assert.Single(await Maildir.WaitForMailsToAsync(email));
+        Assert.Single(await _mail.WaitForMailsToAsync(email));
     }
 
     [Fact]
@@ -117,7 +119,7 @@ public sealed class ThankingDonorsAndWelcomingVolunteersTests(CommunicationsFixt
 
         await _app.WaitForMessageAsync(volunteerId, m => m.Status == OutboundMessageStatus.Sent, "the welcome is sent");
         Assert.Single(await _app.MessagesAboutAsync(volunteerId));
-        Assert.Single(await Maildir.WaitForMailsToAsync(email));
+        Assert.Single(await _mail.WaitForMailsToAsync(email));
         Assert.False(await _app.Harness.Published.Any<Fault<VolunteerSignedUp>>(), "no delivery faulted");
     }
 

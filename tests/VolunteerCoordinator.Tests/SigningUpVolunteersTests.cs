@@ -1,6 +1,7 @@
 using System.Net;
 using Campaign.Contracts;
 using Campaign.Outbox;
+using Campaign.Testing;
 using Microsoft.EntityFrameworkCore;
 using VolunteerCoordinator.Data;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Campaign.Contracts;
 using Campaign.Outbox;
+using Campaign.Testing;
 using Microsoft.EntityFrameworkCore;
 
 namespace VolunteerCoordinator.Tests;

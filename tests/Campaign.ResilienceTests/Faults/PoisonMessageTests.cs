@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Campaign.ResilienceTests.Support;
 using Campaign.SystemTesting;
+using Campaign.Testing;
 using Xunit.Abstractions;
 
 namespace Campaign.ResilienceTests.Faults;

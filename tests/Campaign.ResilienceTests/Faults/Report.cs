@@ -1,6 +1,7 @@
 using System.Text;
 using Campaign.ResilienceTests.Support;
 using Campaign.SystemTesting;
+using Campaign.Testing;
 
 namespace Campaign.ResilienceTests.Faults;
 

@@ -98,7 +98,7 @@ public sealed class HttpFuzzingTests(ITestOutputHelper output)
         // Events of the arranged data leave the outbox first: the relay deleting them must not look like a write.
         await WaitForEmptyOutboxAsync(connectionString);
         var before = await DatabaseFingerprint.TakeAsync(connectionString);
-        var errorsBefore = logs.AtLeast(LogLevel.Error).Count();
+        var errorsBefore = logs.Entries.Where(e => e.Level >= LogLevel.Error).Count();
 
         var perEndpoint = requests.GroupBy(r => r.Endpoint).ToDictionary(g => g.Key, g => g.Count());
         var violations = new ConcurrentBag<(HostileRequest Request, string Problem)>();
@@ -113,7 +113,7 @@ public sealed class HttpFuzzingTests(ITestOutputHelper output)
 
         var after = await DatabaseFingerprint.TakeAsync(connectionString);
         var written = before.Differences(after).ToList();
-        var errorLogs = logs.AtLeast(LogLevel.Error).Skip(errorsBefore).ToList();
+        var errorLogs = logs.Entries.Where(e => e.Level >= LogLevel.Error).Skip(errorsBefore).Select(e => e.ToString()).ToList();
 
         output.WriteLine($"{requests.Count} hostile requests in {watch.Elapsed.TotalSeconds:0.0} s:");
         foreach (var (endpoint, count) in perEndpoint.OrderBy(e => e.Key, StringComparer.Ordinal))

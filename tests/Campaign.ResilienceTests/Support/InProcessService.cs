@@ -1,4 +1,5 @@
 using Campaign.ServiceDefaults;
+using Campaign.Testing;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.AspNetCore.Hosting;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using Campaign.Testing;
 
-namespace Campaign.SystemTesting;
+namespace Campaign.Testing;
 
 /// <summary>
 /// The Maildir the local SMTP server writes every accepted mail into (<c>CAMPAIGN_MAIL_DIR</c>), shared by every test and
@@ -88,4 +87,8 @@ public sealed class Maildir
             return null; // moved from new/ to cur/ meanwhile
         }
     }
+
+    /// <summary>Waits until at least one mail to <paramref name="recipient"/> arrived, then returns all of them.</summary>
+    public Task<IReadOnlyList<string>> WaitForMailsToAsync(string recipient, TimeSpan? timeout = null) =>
+        Eventually.Until(() => Task.FromResult(MailsTo(recipient)), mails => mails.Count > 0, $"a mail to {recipient} arrives in the Maildir", timeout);
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Campaign.SystemTesting;
+namespace Campaign.Testing;
 
 /// <summary>
 /// Polls a condition until it holds or a deadline passes: waits for asynchronous work without fixed sleeps. A probe that
@@ -11,8 +11,8 @@ public static class Eventually
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// What a timeout message adds about the system under test (set by <see cref="CampaignSystem"/> while it runs): the
-    /// state of its queues and processes when the wait gave up, for the CI log that is all there is of a failed run.
+    /// What a timeout message adds about the system under test (the system tests' CampaignSystem sets it while it runs):
+    /// the state of its queues and processes when the wait gave up, for the CI log that is all there is of a failed run.
     /// </summary>
     public static Func<Task<string>>? Describe { get; set; }
 
@@ -63,4 +63,7 @@ public static class Eventually
 
     public static Task Until(Func<bool> condition, string because, TimeSpan? timeout = null) =>
         Until(() => Task.FromResult(condition()), ok => ok, because, timeout);
+
+    public static T Until<T>(Func<T> probe, Func<T, bool> condition, string because, TimeSpan? timeout = null) =>
+        Until(() => Task.FromResult(probe()), condition, because, timeout).GetAwaiter().GetResult();
 }
