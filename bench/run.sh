@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Campaign.Outbox benchmarks (scenarios of docs/benchmarks-method): one command.
+# Campaign.Outbox benchmarks (scenarios of docs/how-we-measure.md): one command.
 #
 #   bench/run.sh            quick mode: S1/S3 with 20,000 events, S2 10 s per run, write path; 3 interleaved repetitions (~6-8 min)
 #   bench/run.sh --full     the figures: S1/S3 with 100,000 events, S2 20 s per run

@@ -25,7 +25,7 @@ sealed class BenchOptions
     public IReadOnlyList<string> Raw { get; private set; } = [];
 
     public const string Usage = """
-        Campaign.Outbox benchmarks (docs/benchmarks-method): S1 backlog drain, S2 steady latency, S3 direct ceiling, write path.
+        Campaign.Outbox benchmarks (docs/how-we-measure.md): S1 backlog drain, S2 steady latency, S3 direct ceiling, write path.
           --full                  S1/S3 with 100,000 events and S2 for 20 s (default: quick, 20,000 events, S2 10 s)
           --events=N              events for S1 and S3
           --reps=N                interleaved repetitions of every configuration (default 3, at least 3 for figures that count)

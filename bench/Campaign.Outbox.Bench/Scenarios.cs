@@ -33,7 +33,7 @@ enum WriteKind
     OutboxWithoutNotify = 3,
 }
 
-/// <summary>The scenarios of docs/benchmarks-method, one configuration run per call, each on its own database and queue.</summary>
+/// <summary>The scenarios of docs/how-we-measure.md, one configuration run per call, each on its own database and queue.</summary>
 sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
 {
     static readonly TimeSpan WarmupTimeout = TimeSpan.FromSeconds(60);

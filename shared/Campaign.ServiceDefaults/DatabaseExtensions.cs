@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -60,7 +62,9 @@ sealed partial class DatabaseMigrator<TDbContext>(string settingKey, IServiceSco
             try
             {
                 await using var scope = scopeFactory.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<TDbContext>().Database.MigrateAsync(cancellationToken);
+                var database = scope.ServiceProvider.GetRequiredService<TDbContext>().Database;
+                await CreateHistoryTableAsync(database, cancellationToken);
+                await database.MigrateAsync(cancellationToken);
                 return;
             }
             catch (Exception exception) when (IsUnreachable(exception) && !cancellationToken.IsCancellationRequested)
@@ -79,6 +83,24 @@ sealed partial class DatabaseMigrator<TDbContext>(string settingKey, IServiceSco
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Creates EF's migrations history table before <c>MigrateAsync</c> looks for it. Npgsql's provider finds out whether it
+    /// exists by reading it, and on an empty database EF logs that failed read as an error ("Failed executing DbCommand ...
+    /// __EFMigrationsHistory") although nothing is wrong: a newcomer's first start must not print one.
+    /// </summary>
+    static async Task CreateHistoryTableAsync(DatabaseFacade database, CancellationToken cancellationToken)
+    {
+        var script = database.GetService<IHistoryRepository>().GetCreateIfNotExistsScript();
+        try
+        {
+            await database.ExecuteSqlRawAsync(script, cancellationToken);
+        }
+        catch (Npgsql.PostgresException exception) when (exception.SqlState is "23505" or "42P07")
+        {
+            // Another instance created it at the same moment.
+        }
+    }
 
     /// <summary>Connection failures and a server that is starting or shutting down; not bad credentials or bad SQL.</summary>
     static bool IsUnreachable(Exception exception) => exception switch

@@ -33,6 +33,9 @@ public static class ServiceDefaultsExtensions
                 ["Logging:LogLevel:Default"] = "Information",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
                 ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+                // An error line per probe that finds a check unhealthy (every start-up's first probes too): HealthChangeLog
+                // logs changes instead.
+                ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService"] = "None",
             },
         });
 
@@ -42,6 +45,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.AddDependencyUnavailable();
         builder.Services.RefuseNulCharacters();
         builder.Services.AddValidation();
         builder.Services.AddOpenApi(openApi => openApi.AddSchemaTransformer((schema, context, _) =>
@@ -52,6 +56,7 @@ public static class ServiceDefaultsExtensions
             return Task.CompletedTask;
         }));
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"]);
+        builder.Services.AddSingleton<IHealthCheckPublisher, HealthChangeLog>();
         builder.AddTelemetry();
         return builder;
     }
@@ -89,6 +94,7 @@ public static class ServiceDefaultsExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseReadRetries();
         app.Use(UnstorableText.RefuseNulInQuery);
 
         // Live: the process answers. Ready: database, broker and outbox answer too.

@@ -61,5 +61,27 @@ public sealed class RabbitMqManagement : IDisposable
             response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>A new virtual host that the configured user may use fully: a system of its own, with no other system's queues.</summary>
+    public async Task CreateVirtualHostAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var vhost = Uri.EscapeDataString(name);
+        using (var created = await _http.PutAsJsonAsync(new Uri($"/api/vhosts/{vhost}", UriKind.Relative), new { }, cancellationToken))
+            created.EnsureSuccessStatusCode();
+        var user = Uri.EscapeDataString(TestInfrastructure.Get("CAMPAIGN_RABBITMQ_USER"));
+        using var permitted = await _http.PutAsJsonAsync(new Uri($"/api/permissions/{vhost}/{user}", UriKind.Relative),
+            new { configure = ".*", write = ".*", read = ".*" }, cancellationToken);
+        permitted.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Deletes a virtual host with its queues and exchanges (no-op if it does not exist).</summary>
+    public async Task DeleteVirtualHostAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        using var response = await _http.DeleteAsync(new Uri($"/api/vhosts/{Uri.EscapeDataString(name)}", UriKind.Relative), cancellationToken);
+        if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+            response.EnsureSuccessStatusCode();
+    }
+
     public void Dispose() => _http.Dispose();
 }

@@ -24,7 +24,7 @@ namespace CampaignFinance.Tests;
 /// The CampaignFinance service on a real database, with MassTransit's in-memory harness instead of RabbitMQ (the outbox
 /// relay delivers committed events to it, where they show as Sent), and a clock set to <see cref="Today"/>.
 /// </summary>
-public sealed class FinanceApp(string connectionString) : WebApplicationFactory<Program>
+public sealed class FinanceApp(string connectionString, bool applyMigrations = true) : WebApplicationFactory<Program>
 {
     /// <summary>The app's date (UTC) for the whole run.</summary>
     public static readonly DateOnly Today = new(2031, 6, 15);
@@ -36,7 +36,7 @@ public sealed class FinanceApp(string connectionString) : WebApplicationFactory<
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ConnectionStrings:CampaignFinance", connectionString);
-        builder.UseSetting("Database:ApplyMigrations", "true");
+        builder.UseSetting("Database:ApplyMigrations", applyMigrations ? "true" : "false");
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureTestServices(services =>
         {

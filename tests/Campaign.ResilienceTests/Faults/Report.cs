@@ -135,6 +135,8 @@ public sealed class Report
         report.Fail("not drained", outboxes);
         report.Fail("not drained", queueDepths);
         report.Fail("error queue grew", errorQueues);
+        report._lines.Add($"answered 503 with Retry-After while a dependency was down: {traffic.Unavailable}; any other 5xx: {traffic.ServerErrors.Count}");
+        report.Fail("a server error, not a definitive answer or a 503 with Retry-After", [.. traffic.ServerErrors]);
         if (traffic.Unknown > 0)
             report.Failures.Add($"{traffic.Unknown} requests got no definitive answer within 3 minutes of retries");
         return report;

@@ -54,7 +54,7 @@ public sealed class Traffic(string runToken, HttpClient finance, HttpClient volu
     static readonly string[] FirstNames = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim"];
     static readonly TimeSpan RequestDeadline = TimeSpan.FromMinutes(3);
 
-    long _requests, _accepted, _refusedAsIntended, _retried, _unknown, _n;
+    long _requests, _accepted, _refusedAsIntended, _retried, _unknown, _unavailable, _n;
 
     /// <summary>Every address the run uses ends with this: the domain is the run's own.</summary>
     public string Domain { get; } = $"{runToken}.resilience.example";
@@ -73,6 +73,12 @@ public sealed class Traffic(string runToken, HttpClient finance, HttpClient volu
     public long RefusedAsIntended => Interlocked.Read(ref _refusedAsIntended);
     public long Retried => Interlocked.Read(ref _retried);
     public long Unknown => Interlocked.Read(ref _unknown);
+
+    /// <summary>Answers 503 with Retry-After: a dependency was down, the request changed nothing and was sent again.</summary>
+    public long Unavailable => Interlocked.Read(ref _unavailable);
+
+    /// <summary>Every other 5xx answer (a 500, a 503 without Retry-After): a dependency's outage must never show as one.</summary>
+    public ConcurrentQueue<string> ServerErrors { get; } = new();
 
     /// <summary>Events the accepted requests committed: DonorSecured + ContributionReceived per first contribution, one per later one, one per volunteer.</summary>
     public long EventsCommitted =>
@@ -278,11 +284,13 @@ public sealed class Traffic(string runToken, HttpClient finance, HttpClient volu
                 using var message = request();
                 using var response = await client.SendAsync(message);
                 var status = (int)response.StatusCode;
+                var body = await response.Content.ReadAsStringAsync();
                 if (status < 500)
-                {
-                    var body = await response.Content.ReadAsStringAsync();
                     return new Outcome(status, body, attempt, response.Headers.Contains("Idempotent-Replayed"));
-                }
+                if (status == 503 && response.Headers.RetryAfter is not null)
+                    Interlocked.Increment(ref _unavailable);
+                else
+                    ServerErrors.Enqueue($"{status} {message.Method} {message.RequestUri}: {body[..Math.Min(body.Length, 300)]}");
             }
             catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or IOException)
             {
@@ -300,6 +308,7 @@ public sealed class Traffic(string runToken, HttpClient finance, HttpClient volu
 
     public string Describe() => new StringBuilder()
         .Append($"requests sent {Requests} (retries {Retried}), accepted {Accepted}, refused as intended {RefusedAsIntended}, ")
-        .Append($"no definitive answer {Unknown}, events committed {EventsCommitted}")
+        .Append($"no definitive answer {Unknown}, 503 while a dependency was down {Unavailable}, other 5xx {ServerErrors.Count}, ")
+        .Append($"events committed {EventsCommitted}")
         .ToString();
 }
