@@ -12,6 +12,8 @@ CAMPAIGN_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 : "${CAMPAIGN_RABBITMQ_DIST_PORT:=55674}"
 : "${CAMPAIGN_EPMD_PORT:=55675}"
 : "${CAMPAIGN_SMTP_PORT:=55025}"
+# The token issuer sits below the ephemeral port range (32768 and up), where an outgoing connection could hold its port.
+: "${CAMPAIGN_ISSUER_PORT:=5100}"
 : "${CAMPAIGN_FINANCE_PORT:=5101}"
 : "${CAMPAIGN_VOLUNTEERS_PORT:=5102}"
 : "${CAMPAIGN_COMMUNICATIONS_PORT:=5103}"
