@@ -36,7 +36,7 @@ static class Program
         await using var system = await CampaignSystem.StartAsync(options.Settings);
         Log($"ready: finance {system.Finance.BaseAddress}, run id {system.RunId}");
 
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
+        using var http = new HttpClient(new TestTokens.Handler(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) }))
         {
             BaseAddress = system.Finance.BaseAddress,
             Timeout = TimeSpan.FromSeconds(30),

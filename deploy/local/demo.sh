@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A short tour of Campaign against the running services (./run.sh --demo runs it once they are ready):
 # two volunteers sign up (one phone-banker), two donors register, three contributions come in (one donor gives
-# twice); then it shows the thank-you calls and the mail that followed, and says what happened.
+# twice); then it shows the thank-you calls and the mail that followed, and says what happened. Each caller signs in with
+# the local issuer as itself, with only its own scopes: the website (sign-ups), the payment processor (donors and
+# contributions) and an operator (reading calls and mail).
 #
 #   deploy/local/demo.sh     (needs the services running: ./run.sh in another terminal)
 #
@@ -33,12 +35,19 @@ if ! command -v jq >/dev/null; then
     fi
 fi
 
-# api METHOD URL [JSON] [extra curl args...]: prints the body; fails with the status and body unless 2xx.
+# Tokens from the local issuer (tools/token): each caller gets only what it needs.
+token() { tools/token "$@" || die "no token from the local issuer (is it up? deploy/local/infra status)"; }
+WEBSITE="$(token --client campaign-website)"
+PAYMENTS="$(token --client payment-processor)"
+OPERATOR="$(token --subject demo-operator --scope "volunteers.read communications.read")"
+CALLER=""
+
+# api METHOD URL [JSON] [extra curl args...]: as $CALLER, prints the body; fails with the status and body unless 2xx.
 api() {
     local method="$1" url="$2" body="${3:-}" out status
     shift $(($# < 3 ? $# : 3))
     out="$(mktemp)"
-    status="$(curl -sS -o "$out" -w '%{http_code}' -X "$method" -H 'Content-Type: application/json' \
+    status="$(curl -sS -o "$out" -w '%{http_code}' -X "$method" -H 'Content-Type: application/json' -H "Authorization: Bearer $CALLER" \
         ${body:+--data "$body"} "$@" "$url")" || { rm -f "$out"; die "$method $url: no answer (are the services running? ./run.sh)"; }
     if [[ $status != 2* ]]; then
         cat "$out" >&2; echo >&2; rm -f "$out"
@@ -56,7 +65,8 @@ today="$(date -u +%F)"
 email() { echo "$1+$run@example.org"; }
 
 # ---- 1. volunteers ------------------------------------------------------------------------------------
-say "signing up two volunteers"
+say "signing up two volunteers (as the campaign website)"
+CALLER="$WEBSITE"
 maria="$(api POST "$VOLUNTEERS/volunteers" "$(jq -nc --arg e "$(email maria.lopez)" \
     '{name: "Maria Lopez", email: $e, phone: "+1 202 555 0142", skills: ["phone-banking"], availability: ["weekday-evenings"]}')" | jq -r .id)"
 sam="$(api POST "$VOLUNTEERS/volunteers" "$(jq -nc --arg e "$(email sam.chen)" \
@@ -64,7 +74,8 @@ sam="$(api POST "$VOLUNTEERS/volunteers" "$(jq -nc --arg e "$(email sam.chen)" \
 printf '  %-12s %-36s %s\n' "Maria Lopez" "$maria" "phone-banking" "Sam Chen" "$sam" "canvassing, driving"
 
 # ---- 2. donors ----------------------------------------------------------------------------------------
-say "registering two donors"
+say "registering two donors (as the payment processor)"
+CALLER="$PAYMENTS"
 alex="$(api POST "$FINANCE/donors" "$(jq -nc --arg e "$(email alex.rivera)" '{name: "Alex Rivera", email: $e}')" | jq -r .id)"
 jordan="$(api POST "$FINANCE/donors" "$(jq -nc --arg e "$(email jordan.lee)" '{name: "Jordan Lee", email: $e}')" | jq -r .id)"
 printf '  %-12s %s\n' "Alex Rivera" "$alex" "Jordan Lee" "$jordan"
@@ -92,15 +103,16 @@ our_calls() {
       if ((last > 1)); then api GET "$VOLUNTEERS/thank-you-calls?pageSize=100&page=$((last - 1))"; fi; } |
         jq -s --arg a "$alex" --arg j "$jordan" '[.[].items[] | select(.donorId == $a or .donorId == $j)]'
 }
-# Our six mail addresses' messages, sent or not.
+# Our four mail addresses' messages, sent or not (searched by a POST body: addresses stay out of URLs).
 our_messages() {
     local who
     for who in maria.lopez sam.chen alex.rivera jordan.lee; do
-        api GET "$COMMUNICATIONS/messages?recipient=$(jq -rn --arg e "$(email $who)" '$e | @uri')"
+        api POST "$COMMUNICATIONS/messages/search" "$(jq -nc --arg e "$(email $who)" '{recipient: $e, pageSize: 100}')"
     done | jq -s '[.[].items[]]'
 }
 
-say "waiting for the thank-you calls and the mail (up to ${WAIT_SECONDS}s)"
+say "waiting for the thank-you calls and the mail (up to ${WAIT_SECONDS}s; as an operator)"
+CALLER="$OPERATOR"
 deadline=$((SECONDS + WAIT_SECONDS))
 incomplete=""
 while true; do

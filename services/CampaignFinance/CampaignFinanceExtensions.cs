@@ -33,7 +33,7 @@ public static class CampaignFinanceExtensions
         app.MapDonorsEndpoints();
         app.MapContributionsEndpoints();
         app.MapReportsEndpoints();
-        app.MapOutboxAdministration<FinanceDbContext>();
+        app.MapOutboxAdministration<FinanceDbContext>().RequireScope("outbox.admin");
         return app;
     }
 }

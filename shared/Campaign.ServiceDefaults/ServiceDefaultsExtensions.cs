@@ -58,6 +58,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"]);
         builder.Services.AddSingleton<IHealthCheckPublisher, HealthChangeLog>();
         builder.AddTelemetry();
+        builder.AddServiceAuthentication();
         return builder;
     }
 
@@ -88,25 +89,31 @@ public static class ServiceDefaultsExtensions
             telemetry.UseOtlpExporter();
     }
 
-    /// <summary>Health endpoints (in every environment), OpenAPI document and its UI, error handling.</summary>
+    /// <summary>Health endpoints (in every environment), sign-in, OpenAPI document and its UI (Development only), error handling.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseReadRetries();
         app.Use(UnstorableText.RefuseNulInQuery);
 
-        // Live: the process answers. Ready: database, broker and outbox answer too.
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
+        // Live: the process answers. Ready: database, broker and outbox answer too. Open to the orchestrator's probes.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("ready"),
             ResponseWriter = HealthResponse.WriteAsync,
-        });
+        }).AllowAnonymous();
 
-        app.MapOpenApi();
-        app.MapScalarApiReference();
+        // The API's description is for its developers, not for whoever can reach a production port.
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapOpenApi().AllowAnonymous();
+            app.MapScalarApiReference().AllowAnonymous();
+        }
         return app;
     }
 }

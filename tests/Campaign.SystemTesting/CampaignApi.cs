@@ -49,13 +49,15 @@ public static class CampaignApi
         return PostAsync(system.Volunteers.Client, "/volunteers", new { name, email, phone, skills = skills ?? [] }, null, cancellationToken);
     }
 
-    /// <summary>GET /messages?recipient=&amp;kind= on Communications: the messages to one address (at most 100).</summary>
+    /// <summary>POST /messages/search on Communications: the messages to one address (at most 100).</summary>
     public static async Task<IReadOnlyList<JsonElement>> MessagesToAsync(this CampaignSystem system, string recipient, string? kind = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(system);
-        var query = $"/messages?pageSize=100&recipient={Uri.EscapeDataString(recipient)}" + (kind is null ? "" : $"&kind={Uri.EscapeDataString(kind)}");
-        var page = await system.Communications.Client.GetFromJsonAsync<JsonElement>(new Uri(query, UriKind.Relative), cancellationToken);
+        using var response = await system.Communications.Client.PostAsJsonAsync(new Uri("/messages/search", UriKind.Relative),
+            new { recipient, kind, pageSize = 100 }, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var page = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
         return [.. page.GetProperty("items").EnumerateArray()];
     }
 

@@ -20,7 +20,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     // Settings that must come from us, not from whatever environment the test runner inherited.
     static readonly string[] OwnedPrefixes =
-        ["ConnectionStrings__", "ASPNETCORE_", "DOTNET_URLS", "DOTNET_ENVIRONMENT", "Database__", "Smtp__", "Mail__", "Outbox__", "OTEL_", "Logging__"];
+        ["ConnectionStrings__", "ASPNETCORE_", "DOTNET_URLS", "DOTNET_ENVIRONMENT", "Database__", "Smtp__", "Mail__", "Outbox__", "OTEL_", "Logging__", "Auth__"];
 
     readonly Lock _logLock = new();
     readonly Lock _processLock = new();
@@ -41,7 +41,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         Settings = DefaultSettings(service, Port);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             Settings[key] = value;
-        Client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(30) })
+        Client = new HttpClient(new TestTokens.Handler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(30) }))
         {
             BaseAddress = BaseAddress,
             Timeout = TimeSpan.FromSeconds(30),
@@ -93,6 +93,8 @@ public sealed class ServiceProcess : IAsyncDisposable
             [$"ConnectionStrings__{name}"] = TestInfrastructure.Get($"ConnectionStrings__{name}"),
             ["ConnectionStrings__RabbitMq"] = TestInfrastructure.RabbitMq,
             ["Database__ApplyMigrations"] = "true",
+            ["Auth__Authority"] = TestTokens.IssuerUrl.ToString(),
+            ["Auth__RequireHttpsMetadata"] = "false",
             // One line per entry, with the scopes (TraceId, SpanId, MessageId...): easy to grep when a test fails.
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",

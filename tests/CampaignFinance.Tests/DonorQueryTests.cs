@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Campaign.Testing;
 using CampaignFinance.Features.Donors;
 using static CampaignFinance.Tests.FinanceRequests;
 
@@ -99,17 +100,27 @@ public sealed class DonorQueryTests(FinanceFixture fixture) : IClassFixture<Fina
     }
 
     [Fact]
+    public async Task A_look_up_by_name_or_email_in_the_URL_is_refused_and_names_the_search_endpoint()
+    {
+        var response = await _client.GetAsync(new Uri($"/donors?email={Uri.EscapeDataString(NewEmail())}", UriKind.Relative));
+
+        Assert.Equal(["email"], await response.ValidationErrorFieldsAsync());
+        Assert.Contains("POST /donors/search", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_OpenAPI_document_names_every_endpoint()
     {
         var document = await _client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative));
-        foreach (var operation in new[] { "RegisterDonor", "ListDonors", "GetDonor", "RecordContribution", "GetContribution", "ItemizedContributors" })
+        foreach (var operation in new[] { "RegisterDonor", "ListDonors", "SearchDonors", "GetDonor", "RecordContribution", "GetContribution", "ItemizedContributors" })
             Assert.Contains($"\"operationId\": \"{operation}\"", document, StringComparison.Ordinal);
         Assert.Contains("\"name\": \"Idempotency-Key\"", document, StringComparison.Ordinal);
     }
 
+    /// <summary>POST /donors/search with the fields of <paramref name="query"/> (written as a query string for brevity).</summary>
     async Task<DonorPage> ListAsync(string query)
     {
-        var response = await _client.GetAsync(new Uri($"/donors?{query}", UriKind.Relative));
+        var response = await _client.PostAsJsonAsync(new Uri("/donors/search", UriKind.Relative), SearchBody.From(query));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<DonorPage>(Json))!;
     }

@@ -37,6 +37,7 @@ public sealed class FinanceApp(string connectionString, bool applyMigrations = t
     {
         builder.UseSetting("ConnectionStrings:CampaignFinance", connectionString);
         builder.UseSetting("Database:ApplyMigrations", applyMigrations ? "true" : "false");
+        builder.UseLocalIssuer();
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureTestServices(services =>
         {
@@ -47,6 +48,13 @@ public sealed class FinanceApp(string connectionString, bool applyMigrations = t
                 bus.AddServiceOutbox<FinanceDbContext>();
             });
         });
+    }
+
+    /// <summary>Clients act as a signed-in person with every scope; a test that needs another caller sets its own header.</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.Authorize();
     }
 
     /// <summary>Starts the host (migrations applied, bus and relay running).</summary>

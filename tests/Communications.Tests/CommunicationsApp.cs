@@ -27,6 +27,7 @@ public sealed class CommunicationsApp(string connectionString, IReadOnlyDictiona
     {
         builder.UseSetting("ConnectionStrings:Communications", connectionString);
         builder.UseSetting("Database:ApplyMigrations", "true");
+        builder.UseLocalIssuer();
         builder.UseSetting("Smtp:Host", TestInfrastructure.Get("CAMPAIGN_SMTP_HOST"));
         builder.UseSetting("Smtp:Port", TestInfrastructure.Get("CAMPAIGN_SMTP_PORT"));
         builder.UseSetting("Mail:PollInterval", "00:00:00.200");
@@ -38,6 +39,13 @@ public sealed class CommunicationsApp(string connectionString, IReadOnlyDictiona
 
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureTestServices(services => services.AddMassTransitTestHarness(bus => bus.AddServiceOutbox<CommunicationsDbContext>()));
+    }
+
+    /// <summary>Clients act as a signed-in person with every scope; a test that needs another caller sets its own header.</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.Authorize();
     }
 
     /// <summary>Starts the host (migrations applied, bus and sender running).</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Campaign.Testing;
 using System.Text.Json;
 using Campaign.Contracts;
 using Communications.Data;
@@ -27,9 +28,10 @@ public sealed class MessagesApiTests(CommunicationsFixture fixture) : IClassFixt
         return (recipient, thankYou, welcome);
     }
 
+    /// <summary>POST /messages/search with the fields of <paramref name="query"/> (written as a query string for brevity).</summary>
     async Task<MessagePage> ListAsync(string query)
     {
-        var response = await _client.GetAsync(new Uri($"/messages?{query}", UriKind.Relative));
+        var response = await _client.PostAsJsonAsync(new Uri("/messages/search", UriKind.Relative), SearchBody.From(query));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<MessagePage>())!;
     }

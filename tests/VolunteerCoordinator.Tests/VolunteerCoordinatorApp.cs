@@ -27,8 +27,16 @@ public sealed class VolunteerCoordinatorApp(string connectionString) : WebApplic
     {
         builder.UseSetting("ConnectionStrings:VolunteerCoordinator", connectionString);
         builder.UseSetting("Database:ApplyMigrations", "true");
+        builder.UseLocalIssuer();
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureTestServices(services => services.AddMassTransitTestHarness(bus => bus.AddServiceOutbox<VolunteerCoordinatorDbContext>()));
+    }
+
+    /// <summary>Clients act as a signed-in person with every scope; a test that needs another caller sets its own header.</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.Authorize();
     }
 
     /// <summary>Starts the host (migrations applied, bus and relay running).</summary>

@@ -239,7 +239,7 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
         await Task.WhenAll(system.Services.Select(s => s.WaitUntilReadyAsync(TimeSpan.FromSeconds(120))));
 
     static HttpClient Client(ServiceProcess service) =>
-        new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(10), ConnectTimeout = TimeSpan.FromSeconds(3) })
+        new(new TestTokens.Handler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(10), ConnectTimeout = TimeSpan.FromSeconds(3) }))
         {
             BaseAddress = service.BaseAddress,
             Timeout = TimeSpan.FromSeconds(15),

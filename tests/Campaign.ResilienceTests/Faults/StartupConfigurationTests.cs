@@ -27,6 +27,7 @@ public sealed class StartupConfigurationTests(ITestOutputHelper output)
             data.Add(service, $"ConnectionStrings__{service}", "malformed");
             data.Add(service, $"ConnectionStrings__{service}", "wrong password");
             data.Add(service, "ConnectionStrings__RabbitMq", "missing");
+            data.Add(service, "Auth__Authority", "missing");
         }
         data.Add("CampaignFinance", "ConnectionStrings__RabbitMq", "malformed");
         data.Add("VolunteerCoordinator", "ConnectionStrings__RabbitMq", "wrong password");
@@ -36,6 +37,8 @@ public sealed class StartupConfigurationTests(ITestOutputHelper output)
 
     static string Value(string variable, string wrong)
     {
+        if (variable == "Auth__Authority")
+            return "";
         if (variable == "ConnectionStrings__RabbitMq")
         {
             var broker = new Uri(TestInfrastructure.RabbitMq);

@@ -238,19 +238,19 @@ public sealed class Traffic(string runToken, HttpClient finance, HttpClient volu
         CountRefusal(outcome, HttpStatusCode.UnprocessableEntity);
     }
 
-    /// <summary>Reads that carry personal data in the query string: the logs and traces must not keep it.</summary>
+    /// <summary>Look-ups by personal data (in a search body): the logs and traces must not keep it.</summary>
     async Task ReadAsync(Random random)
     {
         var donor = Donors.FirstOrDefault(d => d.Id is not null);
         if (donor is null)
             return;
-        var (client, path) = random.Next(3) switch
+        var (client, path, body) = random.Next(3) switch
         {
-            0 => (finance, $"/donors?email={Uri.EscapeDataString(donor.Email)}"),
-            1 => (finance, $"/donors?name={Uri.EscapeDataString(donor.Name)}"),
-            _ => (communications, $"/messages?recipient={Uri.EscapeDataString(donor.Email)}"),
+            0 => (finance, "/donors/search", (object)new { email = donor.Email }),
+            1 => (finance, "/donors/search", new { name = donor.Name }),
+            _ => (communications, "/messages/search", new { recipient = donor.Email }),
         };
-        await SendAsync(client, () => new HttpRequestMessage(HttpMethod.Get, path));
+        await SendAsync(client, () => Post(path, body, key: null));
     }
 
     void CountRefusal(Outcome outcome, HttpStatusCode expected)

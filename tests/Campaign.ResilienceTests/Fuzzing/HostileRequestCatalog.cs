@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Campaign.Testing;
 using static Campaign.ResilienceTests.Fuzzing.Fuzzer;
 
 namespace Campaign.ResilienceTests.Fuzzing;
@@ -49,6 +50,34 @@ public static class HostileRequestCatalog
             yield return new("email", Quote(injection), $"email injection '{Printable(injection)}'");
         foreach (var wrong in NotAString)
             yield return new("email", wrong, $"email of wrong type {wrong}");
+    }
+
+    // ------------------------------------------------------------------------------------------------------------- tokens
+
+    /// <summary>
+    /// Each endpoint of <paramref name="requests"/> once with every hostile Authorization header: tokens that are valid but for
+    /// one flaw (made with the issuer's key), and headers that are no token at all. Each must be a 401 with problem details.
+    /// </summary>
+    public static List<HostileRequest> Tokens(IEnumerable<HostileRequest> requests, string audience)
+    {
+        IEnumerable<(string Kind, string Value)> headers = AuthorizationMatrix.HostileTokens(audience).Select(t => (t.Kind, "Bearer " + t.Token)).Concat(
+        [
+            ("an empty bearer", "Bearer"),
+            ("a bearer of spaces", "Bearer      "),
+            ("a basic credential", "Basic " + Convert.ToBase64String("campaign:password"u8.ToArray())),
+            ("an unknown scheme", "Token abc.def.ghi"),
+            ("three dots", "Bearer ..."),
+            ("five parts (an encrypted token's shape)", "Bearer a.b.c.d.e"),
+            ("a header that is not base64url", "Bearer ey!!.ey$$.sig%%"),
+            ("a 16 KB token", "Bearer " + new string('a', 16 * 1024)),
+            ("a token with an injection", "Bearer ' OR 1=1 --.x.y"),
+        ]);
+        return [.. requests.GroupBy(r => r.Endpoint).Select(g => g.First()).SelectMany(request => headers.Select(header =>
+            request with
+            {
+                Kind = $"hostile token: {header.Kind}",
+                Headers = [new KeyValuePair<string, string>("Authorization", header.Value)],
+            }))];
     }
 
     // ------------------------------------------------------------------------------------------------------------- finance

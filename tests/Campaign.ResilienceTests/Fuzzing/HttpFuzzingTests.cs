@@ -39,6 +39,7 @@ public sealed class HttpFuzzingTests(ITestOutputHelper output)
         var donorId = (await registered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
 
         var requests = HostileRequestCatalog.Finance(new Fuzzer(Seed), donorId);
+        requests.AddRange(HostileRequestCatalog.Tokens(requests, "campaign-finance"));
         await SendAllAndVerifyAsync(requests, client, service.Logs, database.ConnectionString);
     }
 
@@ -71,6 +72,7 @@ public sealed class HttpFuzzingTests(ITestOutputHelper output)
         }
 
         var requests = HostileRequestCatalog.Volunteers(new Fuzzer(Seed + 1), phoneBanker, canvasser, openCall, assignedCall);
+        requests.AddRange(HostileRequestCatalog.Tokens(requests, "volunteer-coordinator"));
         await SendAllAndVerifyAsync(requests, client, service.Logs, database.ConnectionString);
     }
 
@@ -83,6 +85,7 @@ public sealed class HttpFuzzingTests(ITestOutputHelper output)
         using var client = service.CreateClient();
 
         var requests = HostileRequestCatalog.Communications(new Fuzzer(Seed + 2));
+        requests.AddRange(HostileRequestCatalog.Tokens(requests, "communications"));
         await SendAllAndVerifyAsync(requests, client, service.Logs, database.ConnectionString);
     }
 

@@ -28,10 +28,18 @@ public sealed class InProcessService<TEntryPoint, TDbContext>(string connectionN
         builder.UseEnvironment("Production");
         builder.UseSetting($"ConnectionStrings:{connectionName}", connectionString);
         builder.UseSetting("Database:ApplyMigrations", "true");
+        builder.UseLocalIssuer();
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureTestServices(services => services.AddMassTransitTestHarness(bus => bus.AddServiceOutbox<TDbContext>()));
+    }
+
+    /// <summary>Clients act as a signed-in person with every scope; a request that sets its own Authorization header keeps it.</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.Authorize();
     }
 
     public async Task<InProcessService<TEntryPoint, TDbContext>> StartAsync()

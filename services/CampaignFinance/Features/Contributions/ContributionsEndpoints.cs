@@ -1,3 +1,4 @@
+using Campaign.ServiceDefaults;
 using Campaign.Contracts;
 using CampaignFinance.Data;
 using CampaignFinance.Idempotency;
@@ -14,6 +15,7 @@ public static partial class ContributionsEndpoints
     {
         var contributions = app.MapGroup("/donors/{donorId:guid}/contributions").WithTags("Contributions");
         contributions.MapPost("/", RecordContribution)
+            .RequireScope("finance.write")
             .WithName("RecordContribution")
             .WithSummary("Records a contribution; publishes ContributionReceived, and DonorSecured for the donor's first one.")
             .WithDescription("The contribution, the donor's secured state and the events commit in one transaction. With an "
@@ -22,6 +24,7 @@ public static partial class ContributionsEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .AcceptsIdempotencyKey();
         contributions.MapGet("/{contributionId:guid}", GetContribution)
+            .RequireScope("finance.read")
             .WithName("GetContribution")
             .WithSummary("One contribution.");
         return app;

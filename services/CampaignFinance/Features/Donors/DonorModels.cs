@@ -101,3 +101,10 @@ public sealed record DonorDetails(
     IReadOnlyList<DonorTotal> Totals);
 
 public sealed record DonorPage(IReadOnlyList<DonorResponse> Items, int Page, int PageSize, int TotalCount);
+
+/// <summary>Which donors to list: every filter optional; page from 1, page size 1 to 100.</summary>
+/// <param name="Name">A part of the name, matched case-insensitively and literally.</param>
+/// <param name="Email">A whole address, compared case-insensitively.</param>
+/// <param name="Page">The page, from 1.</param>
+/// <param name="PageSize">Donors per page.</param>
+public sealed record DonorSearch(string? Name, string? Email, int? Page, int? PageSize);

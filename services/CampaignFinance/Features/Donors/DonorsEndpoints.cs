@@ -1,3 +1,4 @@
+using Campaign.ServiceDefaults;
 using CampaignFinance.Data;
 using CampaignFinance.Idempotency;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,6 +20,7 @@ public static partial class DonorsEndpoints
     {
         var donors = app.MapGroup("/donors").WithTags("Donors");
         donors.MapPost("/", RegisterDonor)
+            .RequireScope("finance.write")
             .WithName("RegisterDonor")
             .WithSummary("Registers a donor.")
             .WithDescription("An address that is already registered (compared case-insensitively) answers 409 with the existing "
@@ -28,10 +30,22 @@ public static partial class DonorsEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .AcceptsIdempotencyKey();
-        donors.MapGet("/", ListDonors)
+        donors.MapGet("/", async Task<IResult> (int? page, int? pageSize, HttpRequest http, FinanceDbContext db, CancellationToken cancellationToken) =>
+                PersonalDataInUrl.Refuse(http, "/donors/search", "name", "email")
+                ?? await ListDonors(new DonorSearch(null, null, page, pageSize), db, cancellationToken))
+            .Produces<DonorPage>()
+            .ProducesValidationProblem()
+            .RequireScope("finance.read")
             .WithName("ListDonors")
+            .WithSummary("Lists donors in registration order.");
+
+        // Names and addresses are personal data: they go in a body, never in a URL that proxies and access logs keep.
+        donors.MapPost("/search", ListDonors)
+            .RequireScope("finance.read")
+            .WithName("SearchDonors")
             .WithSummary("Lists donors in registration order, filtered by name (contains, case-insensitive) and email (exact, case-insensitive).");
         donors.MapGet("/{id:guid}", GetDonor)
+            .RequireScope("finance.read")
             .WithName("GetDonor")
             .WithSummary("One donor with lifetime and year-to-date totals per currency.");
         return app;
@@ -118,8 +132,9 @@ public static partial class DonorsEndpoints
     });
 
     static async Task<Results<Ok<DonorPage>, ValidationProblem>> ListDonors(
-        string? name, string? email, int? page, int? pageSize, FinanceDbContext db, CancellationToken cancellationToken)
+        DonorSearch search, FinanceDbContext db, CancellationToken cancellationToken)
     {
+        var (name, email, page, pageSize) = search;
         var errors = new Dictionary<string, string[]>();
         if (page is < 1 or > MaxPage)
             errors["page"] = [$"The page must be between 1 and {MaxPage}."];

@@ -1,3 +1,4 @@
+using Campaign.ServiceDefaults;
 using CampaignFinance.Data;
 using CampaignFinance.Features.Donors;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,7 +17,7 @@ public static class ReportsEndpoints
 
     public static IEndpointRouteBuilder MapReportsEndpoints(this IEndpointRouteBuilder app)
     {
-        var reports = app.MapGroup("/reports").WithTags("Reports");
+        var reports = app.MapGroup("/reports").WithTags("Reports").RequireScope("finance.reports");
         reports.MapGet("/itemized-contributors", ItemizedContributors)
             .WithName("ItemizedContributors")
             .WithSummary("Donors whose contributions received in a calendar year total 200 USD or more (IRS Form 8872 itemization), with employer and occupation.");

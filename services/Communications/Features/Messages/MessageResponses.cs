@@ -33,3 +33,11 @@ public sealed record MessagePage(IReadOnlyList<MessageSummary> Items, int Page, 
 public sealed record SendAttemptResponse(int AttemptNo, DateTimeOffset At, string Outcome, string? Error);
 
 public sealed record MessageDetails(MessageSummary Message, IReadOnlyList<SendAttemptResponse> SendAttempts);
+
+/// <summary>What to list: every filter optional; page from 1, page size 1 to 100 (default 20).</summary>
+/// <param name="Recipient">An email address, compared case-insensitively.</param>
+/// <param name="Kind">donor-thank-you or volunteer-welcome.</param>
+/// <param name="Status">pending, sent or failed.</param>
+/// <param name="Page">The page, from 1.</param>
+/// <param name="PageSize">Messages per page, 1 to 100.</param>
+public sealed record MessageSearch(string? Recipient, string? Kind, string? Status, int? Page, int? PageSize);

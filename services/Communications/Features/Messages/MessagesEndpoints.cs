@@ -1,3 +1,4 @@
+using Campaign.ServiceDefaults;
 using Communications.Data;
 using Communications.Mail;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,9 +17,19 @@ public static class MessagesEndpoints
 
     public static IEndpointRouteBuilder MapMessagesEndpoints(this IEndpointRouteBuilder app)
     {
-        var messages = app.MapGroup("/messages").WithTags("Messages");
-        messages.MapGet("/", ListMessages)
+        var messages = app.MapGroup("/messages").WithTags("Messages").RequireScope("communications.read");
+        messages.MapGet("/", async Task<IResult> (string? kind, string? status, int? page, int? pageSize, HttpRequest http,
+                CommunicationsDbContext db, CancellationToken cancellationToken) =>
+                PersonalDataInUrl.Refuse(http, "/messages/search", "recipient")
+                ?? await ListMessages(new MessageSearch(null, kind, status, page, pageSize), db, cancellationToken))
+            .Produces<MessagePage>()
+            .ProducesValidationProblem()
             .WithName("ListMessages")
+            .WithSummary("Lists outbound messages, newest first, filtered by kind and status.");
+
+        // An address is personal data: it goes in a body, never in a URL that proxies and access logs keep.
+        messages.MapPost("/search", ListMessages)
+            .WithName("SearchMessages")
             .WithSummary("Lists outbound messages, newest first, filtered by recipient (exact, case-insensitive), kind and status.");
         messages.MapGet("/{id:guid}", GetMessage)
             .WithName("GetMessage")
@@ -27,9 +38,9 @@ public static class MessagesEndpoints
     }
 
     static async Task<Results<Ok<MessagePage>, ValidationProblem>> ListMessages(
-        string? recipient, string? kind, string? status, int? page, int? pageSize,
-        CommunicationsDbContext db, CancellationToken cancellationToken)
+        MessageSearch search, CommunicationsDbContext db, CancellationToken cancellationToken)
     {
+        var (recipient, kind, status, page, pageSize) = search;
         var errors = new Dictionary<string, string[]>();
         if (kind is not null && !MessageKinds.All.Contains(kind))
             errors["kind"] = [$"Unknown kind. Use one of: {string.Join(", ", MessageKinds.All)}."];

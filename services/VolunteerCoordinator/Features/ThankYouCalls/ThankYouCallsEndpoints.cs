@@ -1,3 +1,4 @@
+using Campaign.ServiceDefaults;
 using Campaign.Contracts;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,12 +21,15 @@ public static partial class ThankYouCallsEndpoints
     {
         var calls = app.MapGroup("/thank-you-calls").WithTags("Thank-you calls");
         calls.MapGet("/", ListCalls)
+            .RequireScope("volunteers.read")
             .WithName("ListThankYouCalls")
             .WithSummary("Lists thank-you calls, oldest first, optionally by status (open, assigned, completed).");
         calls.MapGet("/{id:guid}", GetCall)
+            .RequireScope("volunteers.read")
             .WithName("GetThankYouCall")
             .WithSummary("One thank-you call.");
         calls.MapPost("/{id:guid}/assign", AssignCall)
+            .RequireScope("calls.assign")
             .WithName("AssignThankYouCall")
             .WithSummary("Gives the call to a phone-banking volunteer (or to another one) and publishes ThankYouCallAssigned.")
             .WithDescription("Assigning a call to the volunteer who already has it changes nothing and publishes nothing. "
@@ -33,6 +37,7 @@ public static partial class ThankYouCallsEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         calls.MapPost("/{id:guid}/complete", CompleteCall)
+            .RequireScope("calls.assign")
             .WithName("CompleteThankYouCall")
             .WithSummary("Marks an assigned call as made, with optional notes. An open or completed call answers 409.")
             .ProducesProblem(StatusCodes.Status409Conflict);

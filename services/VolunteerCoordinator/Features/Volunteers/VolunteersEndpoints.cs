@@ -1,3 +1,4 @@
+using Campaign.ServiceDefaults;
 using Campaign.Contracts;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,16 +21,21 @@ public static partial class VolunteersEndpoints
     public static IEndpointRouteBuilder MapVolunteersEndpoints(this IEndpointRouteBuilder app)
     {
         var volunteers = app.MapGroup("/volunteers").WithTags("Volunteers");
+        // Sign-ups come through the campaign website's server (its own client), not straight from browsers: the API stays
+        // closed to anonymous callers, and the website keeps its form's spam protection.
         volunteers.MapPost("/", SignUp)
+            .RequireScope("volunteers.write")
             .WithName("SignUpVolunteer")
             .WithSummary("Signs a volunteer up and publishes VolunteerSignedUp.")
             .WithDescription("An address that is already signed up (compared case-insensitively) answers 409 with the existing "
                 + "volunteer's id in the problem's `volunteer` extension, and publishes nothing.")
             .ProducesProblem(StatusCodes.Status409Conflict);
         volunteers.MapGet("/", ListVolunteers)
+            .RequireScope("volunteers.read")
             .WithName("ListVolunteers")
             .WithSummary("Lists volunteers in sign-up order, optionally only those with a skill.");
         volunteers.MapGet("/{id:guid}", GetVolunteer)
+            .RequireScope("volunteers.read")
             .WithName("GetVolunteer")
             .WithSummary("One volunteer.");
         return app;
