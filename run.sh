@@ -21,6 +21,8 @@ SERVICES=(
     "volunteers VolunteerCoordinator $CAMPAIGN_VOLUNTEERS_PORT"
     "communications Communications $CAMPAIGN_COMMUNICATIONS_PORT"
 )
+# Each service's own broker user (infra.env): CAMPAIGN_FINANCE_RABBITMQ, CAMPAIGN_VOLUNTEERS_RABBITMQ, ...
+broker_uri() { local key="CAMPAIGN_${1^^}_RABBITMQ"; printf '%s' "${!key}"; }
 
 say() { printf '[run] %s\n' "$*"; }
 die() { printf '[run] error: %s\n' "$*" >&2; exit 1; }
@@ -92,7 +94,8 @@ start_service() {
     fi
     pidfile="$CAMPAIGN_LOCAL_DIR/run-$label.pid"
     rm -f "$pidfile"
-    local settings=(ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Development Database__ApplyMigrations=true)
+    local settings=(ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Development Database__ApplyMigrations=true
+        ConnectionStrings__RabbitMq="$(broker_uri "$label")")
     # shellcheck disable=SC2153  # CAMPAIGN_SMTP_HOST comes from infra.env (campaign_export_infra_env)
     [[ $label == communications ]] && settings+=(Smtp__Host="$CAMPAIGN_SMTP_HOST" Smtp__Port="$CAMPAIGN_SMTP_PORT")
     # The inner bash records its pid (== the new process group) and runs the service from its output

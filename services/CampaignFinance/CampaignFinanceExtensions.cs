@@ -1,5 +1,6 @@
 using Campaign.Outbox;
 using Campaign.ServiceDefaults;
+using Campaign.ServiceDefaults.Retention;
 using CampaignFinance.Data;
 using CampaignFinance.Features.Contributions;
 using CampaignFinance.Features.Donors;
@@ -19,11 +20,12 @@ public static class CampaignFinanceExtensions
         // CampaignFinance only publishes (through the outbox); it consumes nothing.
         builder.AddServiceMessaging<FinanceDbContext>(_ => { });
 
-        // The request log line carries the query string, and GET /donors?email=&name= puts personal data there. Requests
-        // still show in traces (whose query values OpenTelemetry redacts) and metrics.
+        // Request log lines cost CPU and add nothing that traces and metrics do not show; names and addresses no longer
+        // travel in URLs (POST /donors/search), but a client may still try.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 
         builder.Services.AddScoped<IdempotentRequests>();
+        builder.AddRetentionPolicy<IdempotentResponsesRetention>();
         return builder;
     }
 

@@ -1,4 +1,5 @@
 using Campaign.ServiceDefaults;
+using Campaign.ServiceDefaults.Retention;
 using Communications.Consumers;
 using Communications.Data;
 using Communications.Features.Messages;
@@ -22,12 +23,13 @@ public static class CommunicationsExtensions
             bus.AddConsumer<VolunteerSignedUpConsumer>();
         });
 
-        // The request log line carries the query string, and GET /messages?recipient= puts an address there. Requests
-        // still show in traces (whose query values OpenTelemetry redacts) and metrics.
+        // Request log lines cost CPU and add nothing that traces and metrics do not show; addresses no longer travel in
+        // URLs (POST /messages/search), but a client may still try.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 
         builder.Services.AddScoped<OutgoingMail>();
         builder.AddOutboundMail();
+        builder.AddRetentionPolicy<MailBodiesRetention>();
         return builder;
     }
 

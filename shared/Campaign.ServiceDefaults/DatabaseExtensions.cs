@@ -27,6 +27,7 @@ public static class DatabaseExtensions
         builder.Services.AddDbContext<TDbContext>((services, options) => options.UseNpgsql(
             services.GetRequiredService<IConfiguration>()[key] ?? throw new InvalidOperationException($"Missing required setting '{key}'.")));
 
+        builder.Services.AddScoped<Audit.IAuditStore, Audit.AuditStore<TDbContext>>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TDbContext>>($"database-{connectionName}", tags: ["ready"]);
         builder.Services.AddHostedService(services => ActivatorUtilities.CreateInstance<DatabaseMigrator<TDbContext>>(services, key));
         return builder;

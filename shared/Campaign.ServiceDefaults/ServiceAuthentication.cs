@@ -59,10 +59,17 @@ public static class ServiceAuthentication
         return builder;
     }
 
-    /// <summary>Only callers whose token carries <paramref name="scope"/> (an authenticated caller without it gets 403).</summary>
+    /// <summary>
+    /// Only callers whose token carries <paramref name="scope"/> (an authenticated caller without it gets 403).
+    /// Every such request is recorded in the service's audit trail.
+    /// </summary>
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope)
-        where TBuilder : IEndpointConventionBuilder =>
+        where TBuilder : IEndpointConventionBuilder
+    {
         builder.RequireAuthorization(policy => policy.RequireAuthenticatedUser().AddRequirements(new ScopeRequirement(scope)));
+        builder.Add(Audit.AuditTrail.Audited);
+        return builder;
+    }
 
     /// <summary>True when the caller's token carries <paramref name="scope"/>.</summary>
     public static bool HasScope(this ClaimsPrincipal user, string scope)

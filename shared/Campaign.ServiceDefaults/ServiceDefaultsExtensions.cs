@@ -1,4 +1,5 @@
 using Campaign.Outbox;
+using Campaign.ServiceDefaults.Audit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -107,6 +108,10 @@ public static class ServiceDefaultsExtensions
             Predicate = check => check.Tags.Contains("ready"),
             ResponseWriter = HealthResponse.WriteAsync,
         }).AllowAnonymous();
+
+        // Every service with a database keeps an audit trail of who read or changed its data.
+        if (app.Services.GetService<IServiceProviderIsService>()?.IsService(typeof(Audit.IAuditStore)) == true)
+            app.MapAuditTrail();
 
         // The API's description is for its developers, not for whoever can reach a production port.
         if (app.Environment.IsDevelopment())

@@ -92,14 +92,6 @@ public sealed class CampaignSystem : IAsyncDisposable
         var owned = new List<Func<Task>>();
         try
         {
-            var perService = new Dictionary<Service, IReadOnlyDictionary<string, string>>();
-            foreach (var service in Enum.GetValues<Service>())
-            {
-                var database = await TestDatabase.CreateAsync($"empty_{service}");
-                owned.Add(() => database.DisposeAsync().AsTask());
-                perService[service] = new Dictionary<string, string> { [$"ConnectionStrings__{service}"] = database.ConnectionString };
-            }
-
             var vhost = $"empty-{Guid.NewGuid():N}";
             using (var management = new RabbitMqManagement())
                 await management.CreateVirtualHostAsync(vhost);
@@ -108,9 +100,20 @@ public sealed class CampaignSystem : IAsyncDisposable
                 using var management = new RabbitMqManagement();
                 await management.DeleteVirtualHostAsync(vhost);
             });
-            var broker = new UriBuilder(TestInfrastructure.RabbitMq) { Path = "/" + Uri.EscapeDataString(vhost) }.Uri.ToString();
 
-            var system = await StartAsync(new Dictionary<string, string> { ["ConnectionStrings__RabbitMq"] = broker }, perService, readyTimeout);
+            var perService = new Dictionary<Service, IReadOnlyDictionary<string, string>>();
+            foreach (var service in Enum.GetValues<Service>())
+            {
+                var database = await TestDatabase.CreateAsync($"empty_{service}");
+                owned.Add(() => database.DisposeAsync().AsTask());
+                perService[service] = new Dictionary<string, string>
+                {
+                    [$"ConnectionStrings__{service}"] = database.ConnectionString,
+                    ["ConnectionStrings__RabbitMq"] = new UriBuilder(TestInfrastructure.BrokerOf(service.ToString())) { Path = "/" + Uri.EscapeDataString(vhost) }.Uri.ToString(),
+                };
+            }
+
+            var system = await StartAsync(null, perService, readyTimeout);
             system._owned.AddRange(owned);
             return system;
         }

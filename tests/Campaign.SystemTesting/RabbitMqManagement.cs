@@ -61,18 +61,30 @@ public sealed class RabbitMqManagement : IDisposable
             response.EnsureSuccessStatusCode();
     }
 
-    /// <summary>A new virtual host that the configured user may use fully: a system of its own, with no other system's queues.</summary>
+    /// <summary>
+    /// A new virtual host where every user has the permissions it has on the campaign's (each service's user only its own
+    /// exchanges and queues): a system of its own, with no other system's queues.
+    /// </summary>
     public async Task CreateVirtualHostAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         var vhost = Uri.EscapeDataString(name);
         using (var created = await _http.PutAsJsonAsync(new Uri($"/api/vhosts/{vhost}", UriKind.Relative), new { }, cancellationToken))
             created.EnsureSuccessStatusCode();
-        var user = Uri.EscapeDataString(TestInfrastructure.Get("CAMPAIGN_RABBITMQ_USER"));
-        using var permitted = await _http.PutAsJsonAsync(new Uri($"/api/permissions/{vhost}/{user}", UriKind.Relative),
-            new { configure = ".*", write = ".*", read = ".*" }, cancellationToken);
-        permitted.EnsureSuccessStatusCode();
+        var permissions = await _http.GetFromJsonAsync<List<Permission>>(new Uri($"/api/vhosts/{_vhost}/permissions", UriKind.Relative), cancellationToken) ?? [];
+        foreach (var permission in permissions)
+        {
+            using var permitted = await _http.PutAsJsonAsync(new Uri($"/api/permissions/{vhost}/{Uri.EscapeDataString(permission.User)}", UriKind.Relative),
+                new { configure = permission.Configure, write = permission.Write, read = permission.Read }, cancellationToken);
+            permitted.EnsureSuccessStatusCode();
+        }
     }
+
+    sealed record Permission(
+        [property: JsonPropertyName("user")] string User,
+        [property: JsonPropertyName("configure")] string Configure,
+        [property: JsonPropertyName("write")] string Write,
+        [property: JsonPropertyName("read")] string Read);
 
     /// <summary>Deletes a virtual host with its queues and exchanges (no-op if it does not exist).</summary>
     public async Task DeleteVirtualHostAsync(string name, CancellationToken cancellationToken = default)

@@ -91,7 +91,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             [$"ConnectionStrings__{name}"] = TestInfrastructure.Get($"ConnectionStrings__{name}"),
-            ["ConnectionStrings__RabbitMq"] = TestInfrastructure.RabbitMq,
+            ["ConnectionStrings__RabbitMq"] = TestInfrastructure.BrokerOf(name),
             ["Database__ApplyMigrations"] = "true",
             ["Auth__Authority"] = TestTokens.IssuerUrl.ToString(),
             ["Auth__RequireHttpsMetadata"] = "false",

@@ -14,8 +14,17 @@ public static class TestInfrastructure
     /// <summary>Connection string of the admin role (may create databases), on database <c>postgres</c>.</summary>
     public static string PostgresAdmin => Get("CAMPAIGN_PG_ADMIN");
 
-    /// <summary>amqp:// URI of the private RabbitMQ node, vhost included.</summary>
+    /// <summary>amqp:// URI of the private RabbitMQ node, vhost included, as its administrator (the operators' user).</summary>
     public static string RabbitMq => Get("ConnectionStrings__RabbitMq");
+
+    /// <summary>The amqp:// URI a service connects with: its own broker user, allowed only its own exchanges and queues.</summary>
+    public static string BrokerOf(string service) => Get(service switch
+    {
+        "CampaignFinance" => "CAMPAIGN_FINANCE_RABBITMQ",
+        "VolunteerCoordinator" => "CAMPAIGN_VOLUNTEERS_RABBITMQ",
+        "Communications" => "CAMPAIGN_COMMUNICATIONS_RABBITMQ",
+        _ => throw new ArgumentOutOfRangeException(nameof(service), service, "not a Campaign service"),
+    });
 
     public static string Get(string key)
     {

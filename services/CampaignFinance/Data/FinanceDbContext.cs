@@ -1,4 +1,5 @@
 using Campaign.Outbox;
+using Campaign.ServiceDefaults.Audit;
 using Microsoft.EntityFrameworkCore;
 
 namespace CampaignFinance.Data;
@@ -15,5 +16,6 @@ public sealed class FinanceDbContext(DbContextOptions<FinanceDbContext> options)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FinanceDbContext).Assembly);
         modelBuilder.AddTransactionalOutboxEntities();
+        modelBuilder.AddAuditTrail();
     }
 }

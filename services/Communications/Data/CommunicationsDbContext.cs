@@ -1,4 +1,5 @@
 using Campaign.Outbox;
+using Campaign.ServiceDefaults.Audit;
 using Microsoft.EntityFrameworkCore;
 
 namespace Communications.Data;
@@ -16,5 +17,6 @@ public sealed class CommunicationsDbContext(DbContextOptions<CommunicationsDbCon
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CommunicationsDbContext).Assembly);
         modelBuilder.AddTransactionalOutboxEntities();
+        modelBuilder.AddAuditTrail();
     }
 }

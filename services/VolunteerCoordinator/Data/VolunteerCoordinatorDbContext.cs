@@ -1,4 +1,5 @@
 using Campaign.Outbox;
+using Campaign.ServiceDefaults.Audit;
 using Microsoft.EntityFrameworkCore;
 
 namespace VolunteerCoordinator.Data;
@@ -13,5 +14,6 @@ public sealed class VolunteerCoordinatorDbContext(DbContextOptions<VolunteerCoor
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(VolunteerCoordinatorDbContext).Assembly);
         modelBuilder.AddTransactionalOutboxEntities();
+        modelBuilder.AddAuditTrail();
     }
 }
