@@ -8,6 +8,8 @@ CAMPAIGN_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 : "${CAMPAIGN_PG_PORT:=55432}"
 : "${CAMPAIGN_RABBITMQ_PORT:=55672}"
 : "${CAMPAIGN_RABBITMQ_MANAGEMENT_PORT:=55673}"
+# AMQP over TLS: what the services use (the plain port above is for the operators' tools on loopback).
+: "${CAMPAIGN_RABBITMQ_TLS_PORT:=55671}"
 # Erlang distribution: the default (AMQP port + 20000) is not a valid port for 55672.
 : "${CAMPAIGN_RABBITMQ_DIST_PORT:=55674}"
 : "${CAMPAIGN_EPMD_PORT:=55675}"

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using Campaign.Outbox;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -39,9 +40,10 @@ public static class MessagingExtensions
             bus.AddServiceOutbox<TDbContext>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                var address = context.GetRequiredService<IConfiguration>()[RabbitMqKey]
+                var configuration = context.GetRequiredService<IConfiguration>();
+                var address = configuration[RabbitMqKey]
                     ?? throw new InvalidOperationException($"Missing required setting '{RabbitMqKey}'.");
-                rabbit.UseBrokerAddress(address);
+                rabbit.UseBrokerAddress(address, TrustedCa.ValidationCallback(configuration));
 
                 // Queues are named after the service: volunteer-coordinator-donor-secured, communications-donor-secured.
                 // Without the prefix both services' DonorSecuredConsumer shared one queue, "donor-secured", as competing
@@ -96,18 +98,23 @@ public static class MessagingExtensions
     /// A plain RabbitMQ.Client connection to the broker of <c>ConnectionStrings:RabbitMq</c>, beside MassTransit's, for checks
     /// that must not trust the bus's own view; null when the setting is not an amqp(s) URI (the bus reports that).
     /// </summary>
-    internal static ConnectionFactory? CheckConnection(IConfiguration configuration, string purpose) =>
-        Uri.TryCreate(configuration[RabbitMqKey], UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps"
-            ? new ConnectionFactory
-            {
-                Uri = uri,
-                ClientProvidedName = purpose,
-                RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
-                AutomaticRecoveryEnabled = false,
-            }
-            : null;
+    internal static ConnectionFactory? CheckConnection(IConfiguration configuration, string purpose)
+    {
+        if (!Uri.TryCreate(configuration[RabbitMqKey], UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
+            return null;
+        var factory = new ConnectionFactory
+        {
+            Uri = uri, // amqps:// turns TLS on, with the host as the name to verify
+            ClientProvidedName = purpose,
+            RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
+            AutomaticRecoveryEnabled = false,
+        };
+        if (uri.Scheme == "amqps" && TrustedCa.ValidationCallback(configuration) is { } validate)
+            factory.Ssl.CertificateValidationCallback = validate;
+        return factory;
+    }
 
-    static void UseBrokerAddress(this IRabbitMqBusFactoryConfigurator rabbit, string address)
+    static void UseBrokerAddress(this IRabbitMqBusFactoryConfigurator rabbit, string address, RemoteCertificateValidationCallback? validate)
     {
         if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
             throw new InvalidOperationException($"Setting '{RabbitMqKey}' must be an amqp:// or amqps:// URI.");
@@ -122,7 +129,14 @@ public static class MessagingExtensions
                 if (credentials.Length > 1)
                     host.Password(Uri.UnescapeDataString(credentials[1]));
                 if (uri.Scheme == "amqps")
-                    host.UseSsl(ssl => ssl.ServerName = uri.Host);
+                {
+                    host.UseSsl(ssl =>
+                    {
+                        ssl.ServerName = uri.Host;
+                        if (validate is not null)
+                            ssl.CertificateValidationCallback = validate;
+                    });
+                }
             });
     }
 }

@@ -5,32 +5,11 @@ using Campaign.Testing;
 
 namespace Campaign.EndToEndTests;
 
-/// <summary>The services on empty databases and their own virtual host, as a newcomer's first <c>./run.sh --demo</c> meets them.</summary>
-public sealed class FirstRunSystem : IAsyncLifetime
-{
-    public CampaignSystem System { get; private set; } = null!;
-
-    /// <summary>Each service's output from its start until it was ready, taken before anything else ran.</summary>
-    public IReadOnlyDictionary<Service, string> StartOutput { get; private set; } = new Dictionary<Service, string>();
-
-    public async Task InitializeAsync()
-    {
-        System = await CampaignSystem.StartOnEmptyServersAsync();
-        StartOutput = System.Services.ToDictionary(s => s.Service, s => s.ReadLog());
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (System is not null)
-            await System.DisposeAsync();
-    }
-}
-
 /// <summary>
 /// Runs in the main phase: its databases and virtual host are its own, so tests running beside it see none of its traffic
 /// and it sees none of theirs.
 /// </summary>
-public sealed partial class FirstRunTests(FirstRunSystem first) : IClassFixture<FirstRunSystem>
+public sealed partial class FirstRunTests(EmptySystem first) : IClassFixture<EmptySystem>
 {
     [Fact]
     public void A_first_start_on_empty_databases_prints_no_failure_or_error_line()

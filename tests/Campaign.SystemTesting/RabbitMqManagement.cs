@@ -6,6 +6,13 @@ using Campaign.Testing;
 
 namespace Campaign.SystemTesting;
 
+/// <summary>One client connection as the management API reports it.</summary>
+public sealed record ConnectionInfo(
+    [property: JsonPropertyName("user")] string User,
+    [property: JsonPropertyName("vhost")] string VirtualHost,
+    [property: JsonPropertyName("ssl")] bool Tls,
+    [property: JsonPropertyName("ssl_protocol")] string? TlsProtocol);
+
 /// <summary>One queue as the management API reports it (counts are refreshed by the broker every few seconds).</summary>
 public sealed record QueueInfo(
     [property: JsonPropertyName("name")] string Name,
@@ -85,6 +92,10 @@ public sealed class RabbitMqManagement : IDisposable
         [property: JsonPropertyName("configure")] string Configure,
         [property: JsonPropertyName("write")] string Write,
         [property: JsonPropertyName("read")] string Read);
+
+    /// <summary>The open client connections of every virtual host: who, where, and whether over TLS.</summary>
+    public async Task<IReadOnlyList<ConnectionInfo>> ConnectionsAsync(CancellationToken cancellationToken = default) =>
+        await _http.GetFromJsonAsync<List<ConnectionInfo>>(new Uri("/api/connections", UriKind.Relative), cancellationToken) ?? [];
 
     /// <summary>Deletes a virtual host with its queues and exchanges (no-op if it does not exist).</summary>
     public async Task DeleteVirtualHostAsync(string name, CancellationToken cancellationToken = default)

@@ -20,7 +20,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     // Settings that must come from us, not from whatever environment the test runner inherited.
     static readonly string[] OwnedPrefixes =
-        ["ConnectionStrings__", "ASPNETCORE_", "DOTNET_URLS", "DOTNET_ENVIRONMENT", "Database__", "Smtp__", "Mail__", "Outbox__", "OTEL_", "Logging__", "Auth__"];
+        ["ConnectionStrings__", "ASPNETCORE_", "DOTNET_URLS", "DOTNET_ENVIRONMENT", "Database__", "Smtp__", "Mail__", "Outbox__", "OTEL_", "Logging__", "Auth__", "Tls__"];
 
     readonly Lock _logLock = new();
     readonly Lock _processLock = new();
@@ -95,6 +95,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             ["Database__ApplyMigrations"] = "true",
             ["Auth__Authority"] = TestTokens.IssuerUrl.ToString(),
             ["Auth__RequireHttpsMetadata"] = "false",
+            ["Tls__TrustedCaFile"] = TestInfrastructure.Get("Tls__TrustedCaFile"),
             // One line per entry, with the scopes (TraceId, SpanId, MessageId...): easy to grep when a test fails.
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",

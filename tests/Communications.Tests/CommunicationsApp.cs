@@ -30,6 +30,7 @@ public sealed class CommunicationsApp(string connectionString, IReadOnlyDictiona
         builder.UseLocalIssuer();
         builder.UseSetting("Smtp:Host", TestInfrastructure.Get("CAMPAIGN_SMTP_HOST"));
         builder.UseSetting("Smtp:Port", TestInfrastructure.Get("CAMPAIGN_SMTP_PORT"));
+        builder.UseSetting("Tls:TrustedCaFile", TestInfrastructure.Get("Tls__TrustedCaFile"));
         builder.UseSetting("Mail:PollInterval", "00:00:00.200");
         builder.UseSetting("Mail:RetryDelay", "00:00:00.200");
         builder.UseSetting("Mail:MaxRetryDelay", "00:00:02");

@@ -45,6 +45,9 @@ public sealed class SmtpOptions
     /// <summary>Sender of every mail (also used by the pickup folder).</summary>
     public string From { get; set; } = "Campaign <thanks@campaign.example>";
 
-    /// <summary>TLS on port 465, STARTTLS otherwise. Off by default: the local development server speaks plain SMTP.</summary>
-    public bool UseTls { get; set; }
+    /// <summary>
+    /// Unset (default): STARTTLS whenever the server offers it (TLS on connect on port 465). <c>true</c>: TLS required.
+    /// <c>false</c>: never, for a server that offers STARTTLS with a certificate nobody can check.
+    /// </summary>
+    public bool? UseTls { get; set; }
 }

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net.Security;
+using Campaign.ServiceDefaults;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -12,9 +14,12 @@ namespace Communications.Sending;
 /// message (TCP, greeting, EHLO, QUIT) was the sender's bottleneck, well below 200 mails/s (bench/http.sh). A connection
 /// idle for longer than <see cref="IdleLimit"/> is closed rather than reused, since servers drop idle clients.
 /// </summary>
-public sealed class SmtpMailChannel(IOptions<SmtpOptions> options, TimeProvider clock) : IMailChannel, IAsyncDisposable
+public sealed class SmtpMailChannel(IOptions<SmtpOptions> options, TimeProvider clock, IConfiguration configuration) : IMailChannel, IAsyncDisposable
 {
     static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(20);
+
+    // The campaign's own CA (Tls:TrustedCaFile), when the mail server's certificate is not signed by a public one.
+    readonly RemoteCertificateValidationCallback? _validate = TrustedCa.ValidationCallback(configuration);
 
     readonly ConcurrentBag<(SmtpClient Client, DateTimeOffset IdleSince)> _idle = [];
     volatile bool _disposed;
@@ -82,9 +87,16 @@ public sealed class SmtpMailChannel(IOptions<SmtpOptions> options, TimeProvider 
         var client = new SmtpClient();
         try
         {
-            var security = !smtp.UseTls ? SecureSocketOptions.None
-                : smtp.Port == 465 ? SecureSocketOptions.SslOnConnect
-                : SecureSocketOptions.StartTls;
+            // STARTTLS whenever the server offers it, unless turned off (UseTls=false); required with UseTls=true.
+            var security = smtp.UseTls switch
+            {
+                false => SecureSocketOptions.None,
+                _ when smtp.Port == 465 => SecureSocketOptions.SslOnConnect,
+                true => SecureSocketOptions.StartTls,
+                null => SecureSocketOptions.StartTlsWhenAvailable,
+            };
+            if (_validate is not null)
+                client.ServerCertificateValidationCallback = _validate;
             await client.ConnectAsync(smtp.Host ?? throw new InvalidOperationException("Smtp:Host is not set."), smtp.Port, security, cancellationToken);
             if (!string.IsNullOrEmpty(smtp.Username))
                 await client.AuthenticateAsync(smtp.Username, smtp.Password ?? "", cancellationToken);

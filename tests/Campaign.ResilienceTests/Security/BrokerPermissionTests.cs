@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Campaign.ServiceDefaults;
 using Campaign.Testing;
+using Microsoft.Extensions.Configuration;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
@@ -73,6 +75,15 @@ public sealed class BrokerPermissionTests
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
-    static Task<IConnection> ConnectAsync(string uri) =>
-        new ConnectionFactory { Uri = new Uri(uri), AutomaticRecoveryEnabled = false }.CreateConnectionAsync();
+    /// <summary>As the services do: amqps:// verified against the local CA (the administrator's URI is plain amqp:// on loopback).</summary>
+    static Task<IConnection> ConnectAsync(string uri)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(uri), AutomaticRecoveryEnabled = false };
+        var trusted = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [TrustedCa.SettingKey] = TestInfrastructure.Get("Tls__TrustedCaFile") })
+            .Build();
+        if (factory.Ssl.Enabled)
+            factory.Ssl.CertificateValidationCallback = TrustedCa.ValidationCallback(trusted);
+        return factory.CreateConnectionAsync();
+    }
 }
