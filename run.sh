@@ -156,6 +156,8 @@ Campaign is running. Ctrl+C stops the three services.
   finance         $CAMPAIGN_FINANCE_URL   OpenAPI $CAMPAIGN_FINANCE_URL/openapi/v1.json   UI $CAMPAIGN_FINANCE_URL/scalar
   volunteers      $CAMPAIGN_VOLUNTEERS_URL   OpenAPI $CAMPAIGN_VOLUNTEERS_URL/openapi/v1.json   UI $CAMPAIGN_VOLUNTEERS_URL/scalar
   communications  $CAMPAIGN_COMMUNICATIONS_URL   OpenAPI $CAMPAIGN_COMMUNICATIONS_URL/openapi/v1.json   UI $CAMPAIGN_COMMUNICATIONS_URL/scalar
+  Sign-in         $CAMPAIGN_ISSUER_URL (local token issuer)   a token: tools/token --scope "finance.read"
+                  curl -H "Authorization: Bearer \$(tools/token --scope finance.read)" $CAMPAIGN_FINANCE_URL/donors
   RabbitMQ        $CAMPAIGN_RABBITMQ_MANAGEMENT_URL   user $CAMPAIGN_RABBITMQ_USER, password: CAMPAIGN_RABBITMQ_PASSWORD in $CAMPAIGN_CREDENTIALS_FILE
   Mail sent       $CAMPAIGN_MAIL_DIR/new (Maildir: one file per message)
   Logs            $CAMPAIGN_LOG_DIR/{finance,volunteers,communications}.log

@@ -32,6 +32,8 @@ public sealed class StartupConfigurationTests(ITestOutputHelper output)
         data.Add("CampaignFinance", "ConnectionStrings__RabbitMq", "malformed");
         data.Add("VolunteerCoordinator", "ConnectionStrings__RabbitMq", "wrong password");
         data.Add("Communications", "ConnectionStrings__RabbitMq", "unknown virtual host");
+        data.Add("CampaignFinance", "ConnectionStrings__CampaignFinance", "placeholder password");
+        data.Add("VolunteerCoordinator", "ConnectionStrings__RabbitMq", "placeholder password");
         return data;
     }
 
@@ -47,6 +49,7 @@ public sealed class StartupConfigurationTests(ITestOutputHelper output)
                 "missing" => "",
                 "malformed" => "not a uri",
                 "wrong password" => $"amqp://{broker.UserInfo.Split(':')[0]}:wrong-password@{broker.Host}:{broker.Port}{broker.AbsolutePath}",
+                "placeholder password" => $"amqp://{broker.UserInfo.Split(':')[0]}:change-me-rabbitmq@{broker.Host}:{broker.Port}{broker.AbsolutePath}",
                 _ => $"amqp://{broker.UserInfo}@{broker.Host}:{broker.Port}/no-such-vhost",
             };
         }
@@ -55,6 +58,7 @@ public sealed class StartupConfigurationTests(ITestOutputHelper output)
         {
             "missing" => "",
             "malformed" => "Host=127.0.0.1;Port=not-a-port",
+            "placeholder password" => new NpgsqlConnectionStringBuilder(own.ConnectionString) { Password = "change-me-finance" }.ConnectionString,
             _ => new NpgsqlConnectionStringBuilder(own.ConnectionString) { Password = "wrong-password" }.ConnectionString,
         };
     }
