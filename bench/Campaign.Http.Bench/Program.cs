@@ -48,6 +48,9 @@ static class Program
             await RunAsync(system, http, options with { Seconds = options.WarmupSeconds }, "warmup");
         }
 
+        // Every service fetches the issuer's discovery document and keys once and caches them: count what they fetch while the
+        // timed runs go (the load client's own token requests are not counted).
+        var metadataFetchesBefore = IssuerMetadataFetches();
         var results = new List<RunResult>();
         for (var run = 1; run <= options.Runs; run++)
         {
@@ -57,7 +60,12 @@ static class Program
             Log(result.ToString());
         }
 
-        var report = Report(options, results);
+        var metadataFetches = IssuerMetadataFetches() - metadataFetchesBefore;
+        Log("measuring what token validation and the audit trail add per request");
+        var report = Report(options, results)
+            + $"\nSign-in and audit, per request (the services validate every token locally: the issuer's discovery document and keys "
+            + $"were fetched {metadataFetches} times during {results.Sum(r => r.Requests):N0} requests):\n\n"
+            + await SignInCost.MeasureAsync(validations: 20_000, audits: 2_000);
         Console.WriteLine(report);
         var folder = Path.Combine(TestInfrastructure.RepositoryRoot, "bench", "results", $"http-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         Directory.CreateDirectory(folder);
@@ -172,6 +180,13 @@ static class Program
         {
             return new Sample(false, (clock.Elapsed - due).TotalMilliseconds, exception.GetType().Name);
         }
+    }
+
+    /// <summary>Requests for the issuer's discovery document or keys so far (its request log, .local/logs/issuer.log).</summary>
+    static int IssuerMetadataFetches()
+    {
+        var log = Path.Combine(TestInfrastructure.RepositoryRoot, ".local", "logs", "issuer.log");
+        return File.Exists(log) ? File.ReadLines(log).Count(l => l.Contains("Request starting", StringComparison.Ordinal) && l.Contains("/.well-known/", StringComparison.Ordinal)) : 0;
     }
 
     /// <summary>User + system CPU time of the service's process so far (/proc/&lt;pid&gt;/stat, clock ticks of 10 ms).</summary>

@@ -40,6 +40,7 @@ token() { tools/token "$@" || die "no token from the local issuer (is it up? dep
 WEBSITE="$(token --client campaign-website)"
 PAYMENTS="$(token --client payment-processor)"
 OPERATOR="$(token --subject demo-operator --scope "volunteers.read communications.read")"
+AUDITOR="$(token --subject demo-data-protection-officer --scope audit.read)"
 CALLER=""
 
 # api METHOD URL [JSON] [extra curl args...]: as $CALLER, prints the body; fails with the status and body unless 2xx.
@@ -162,4 +163,10 @@ What happened:
   - Alex's second contribution was recorded (ContributionReceived) but secured nobody new: still $alex_calls call for Alex, and no second mail.
   - $mail_files mails of this run reached the local mail server's Maildir (${CAMPAIGN_MAIL_DIR:-not set}/new).
 SUMMARY
+
+echo
+echo "Audit trail of Alex's donor record (CampaignFinance, GET /audit, as the data-protection officer):"
+CALLER="$AUDITOR"
+api GET "$FINANCE/audit?resource=/donors/$alex&pageSize=10" |
+    jq -r '.items | reverse | .[] | "  \(.at[0:19])  \(.subject | . + " " * (20 - length)) \(.action | . + " " * (19 - length)) \(.status)  \(.resource)"'
 [[ -z $incomplete ]] || die "$incomplete"

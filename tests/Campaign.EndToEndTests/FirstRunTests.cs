@@ -34,6 +34,9 @@ public sealed partial class FirstRunTests(EmptySystem first) : IClassFixture<Emp
         Assert.Contains("(2 thank-you mails)", output, StringComparison.Ordinal);
         Assert.Contains("still 1 call for Alex", output, StringComparison.Ordinal);
         Assert.Contains("caller: Maria Lopez", output, StringComparison.Ordinal); // the only phone-banker on an empty database
+        // The audit trail names the payment processor (its own client and token) as who registered Alex and recorded the gifts.
+        Assert.Matches(@"payment-processor\s+RegisterDonor\s+201", output);
+        Assert.Matches(@"payment-processor\s+RecordContribution\s+201", output);
     }
 
     static async Task<(int ExitCode, string Output)> RunDemoAsync(CampaignSystem system)
