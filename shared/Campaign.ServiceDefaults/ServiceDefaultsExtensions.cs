@@ -34,6 +34,8 @@ public static class ServiceDefaultsExtensions
                 ["Logging:LogLevel:Default"] = "Information",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
                 ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+                // Polly logs every execution of the read-retry pipeline at Information; retries are logged by us.
+                ["Logging:LogLevel:Polly"] = "Warning",
                 // An error line per probe that finds a check unhealthy (every start-up's first probes too): HealthChangeLog
                 // logs changes instead.
                 ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService"] = "None",
