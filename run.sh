@@ -94,14 +94,21 @@ start_service() {
     fi
     pidfile="$CAMPAIGN_LOCAL_DIR/run-$label.pid"
     rm -f "$pidfile"
-    local settings=(ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Development Database__ApplyMigrations=true
-        ConnectionStrings__RabbitMq="$(broker_uri "$label")")
+    # Each service starts with its own settings only (env -i): not the other services' database and broker logins, the
+    # administrator's, or the operators' client secret that this shell holds.
+    local own="ConnectionStrings__$project"
+    local settings=(PATH="$PATH" HOME="$HOME" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+        ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Development Database__ApplyMigrations=true
+        "$own=${!own}" ConnectionStrings__RabbitMq="$(broker_uri "$label")"
+        Auth__Authority="$Auth__Authority" Auth__RequireHttpsMetadata="$Auth__RequireHttpsMetadata" Tls__TrustedCaFile="$Tls__TrustedCaFile")
+    [[ -z ${DOTNET_ROOT:-} ]] || settings+=(DOTNET_ROOT="$DOTNET_ROOT")
+    [[ -z ${OTEL_EXPORTER_OTLP_ENDPOINT:-} ]] || settings+=(OTEL_EXPORTER_OTLP_ENDPOINT="$OTEL_EXPORTER_OTLP_ENDPOINT")
     # shellcheck disable=SC2153  # CAMPAIGN_SMTP_HOST comes from infra.env (campaign_export_infra_env)
     [[ $label == communications ]] && settings+=(Smtp__Host="$CAMPAIGN_SMTP_HOST" Smtp__Port="$CAMPAIGN_SMTP_PORT")
     # The inner bash records its pid (== the new process group) and runs the service from its output
     # folder, so the content root (appsettings*.json) is the built one.
     # shellcheck disable=SC2016  # expanded by the inner bash
-    env "${settings[@]}" setsid bash -c 'echo $$ >"$1"; cd "$(dirname "$2")" && exec dotnet "$(basename "$2")"' _ "$pidfile" "$dll" \
+    env -i "${settings[@]}" setsid bash -c 'echo $$ >"$1"; cd "$(dirname "$2")" && exec dotnet "$(basename "$2")"' _ "$pidfile" "$dll" \
         </dev/null 2>&1 | prefix_output "$label" &
     local deadline=$((SECONDS + 10))
     until [[ -s $pidfile ]]; do

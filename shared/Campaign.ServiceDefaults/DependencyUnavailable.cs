@@ -48,7 +48,8 @@ public static partial class DependencyUnavailable
             var logger = context.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DependencyUnavailable));
             pipeline.AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+                // Not once the response has started: the endpoint cannot run again into it.
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not ResponseStartedException && IsTransient(e)),
                 MaxRetryAttempts = 3,
                 Delay = TimeSpan.FromMilliseconds(200),
                 BackoffType = DelayBackoffType.Exponential,
@@ -85,11 +86,14 @@ public static partial class DependencyUnavailable
                 }
                 catch (Exception exception) when (IsTransient(exception) && http.Response.HasStarted)
                 {
-                    throw new InvalidOperationException("The response had started when the database failed.", exception);
+                    throw new ResponseStartedException(exception);
                 }
             }, context, context.RequestAborted);
         });
     }
+
+    /// <summary>A transient failure after the response had started: not retried.</summary>
+    sealed class ResponseStartedException(Exception inner) : Exception("The response had started when the database failed.", inner);
 
     [LoggerMessage(LogLevel.Warning, "A read failed on a database that is not available ({Reason}); trying again (attempt {Attempt}).")]
     static partial void LogReadRetried(ILogger logger, int attempt, string? reason);

@@ -50,6 +50,10 @@ public static class MessagingExtensions
                 // consumers: each DonorSecured reached only one of the two subscribers.
                 var service = KebabCaseEndpointNameFormatter.Instance.SanitizeName(context.GetRequiredService<IHostEnvironment>().ApplicationName);
                 rabbit.ConfigureEndpoints(context, new KebabCaseEndpointNameFormatter(service, false));
+
+                // The bus's own (temporary) endpoint under the service's prefix too, so each service's broker user may use
+                // queues of its own prefix only (MassTransit's default name starts with the machine's).
+                rabbit.OverrideDefaultBusEndpointQueueName($"{service}-bus-{NewId.NextGuid():N}");
             });
         });
         return builder;

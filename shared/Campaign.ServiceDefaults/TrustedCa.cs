@@ -25,10 +25,10 @@ public static class TrustedCa
         if (!File.Exists(file))
             throw new InvalidOperationException($"Setting '{SettingKey}' (environment variable Tls__TrustedCaFile) names '{file}', which does not exist.");
         var authority = X509Certificate2.CreateFromPem(File.ReadAllText(file));
-        return (_, certificate, _, errors) => Validate(authority, certificate, errors);
+        return (_, certificate, presentedChain, errors) => Validate(authority, certificate, presentedChain, errors);
     }
 
-    static bool Validate(X509Certificate2 authority, X509Certificate? certificate, SslPolicyErrors errors)
+    static bool Validate(X509Certificate2 authority, X509Certificate? certificate, X509Chain? presentedChain, SslPolicyErrors errors)
     {
         if (errors == SslPolicyErrors.None)
             return true;
@@ -39,7 +39,22 @@ public static class TrustedCa
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(authority);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.1")); // server authentication
+        // Intermediates the server sent along.
+        if (presentedChain is not null)
+        {
+            foreach (var element in presentedChain.ChainElements)
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+        }
         using var presented = new X509Certificate2(certificate);
-        return chain.Build(presented);
+        try
+        {
+            return chain.Build(presented);
+        }
+        finally
+        {
+            foreach (var element in chain.ChainElements)
+                element.Certificate.Dispose();
+        }
     }
 }

@@ -20,7 +20,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     // Settings that must come from us, not from whatever environment the test runner inherited.
     static readonly string[] OwnedPrefixes =
-        ["ConnectionStrings__", "ASPNETCORE_", "DOTNET_URLS", "DOTNET_ENVIRONMENT", "Database__", "Smtp__", "Mail__", "Outbox__", "OTEL_", "Logging__", "Auth__", "Tls__"];
+        ["ConnectionStrings__", "ASPNETCORE_", "DOTNET_URLS", "DOTNET_ENVIRONMENT", "Database__", "Smtp__", "Mail__", "Outbox__", "OTEL_", "Logging__", "Auth__", "Tls__",
+         // The runner's environment holds every service's logins and the operators' client secret: none is the service's.
+         "CAMPAIGN_"];
 
     readonly Lock _logLock = new();
     readonly Lock _processLock = new();

@@ -36,9 +36,14 @@ public static class AuthorizationMatrix
                 endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)))];
     }
 
-    /// <summary>Every failure found, one line each; empty when every endpoint answers every caller as it must.</summary>
-    public static async Task<IReadOnlyList<string>> CheckAsync(IServiceProvider services, HttpClient client, string audience)
+    /// <summary>
+    /// Every failure found, one line each; empty when every endpoint needs the scope <paramref name="expected"/> names for it
+    /// ("METHOD /route/{pattern}") and answers every caller as it must. An endpoint the table does not name fails too.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> CheckAsync(IServiceProvider services, HttpClient client, string audience,
+        IReadOnlyDictionary<string, string> expected)
     {
+        ArgumentNullException.ThrowIfNull(expected);
         ArgumentNullException.ThrowIfNull(client);
         client.DefaultRequestHeaders.Authorization = null;
         var failures = new List<string>();
@@ -62,6 +67,10 @@ public static class AuthorizationMatrix
                 failures.Add($"{name} names no scope (RequireScope): any signed-in caller may use it");
                 continue;
             }
+            if (!expected.TryGetValue(name, out var wanted))
+                failures.Add($"{name} needs {scope}, but the test's table does not name it: add it with the scope it should need");
+            else if (wanted != scope)
+                failures.Add($"{name} needs {scope}, but should need {wanted}");
 
             await ExpectAsync(null, HttpStatusCode.Unauthorized, "no token");
             foreach (var (kind, token) in hostile)

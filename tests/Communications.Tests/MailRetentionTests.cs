@@ -10,7 +10,7 @@ namespace Communications.Tests;
 public sealed class MailRetentionTests(CommunicationsFixture fixture) : IClassFixture<CommunicationsFixture>
 {
     [Fact]
-    public async Task The_body_of_mail_sent_before_the_retention_is_emptied_and_newer_or_unsent_mail_is_kept()
+    public async Task The_body_of_mail_sent_or_given_up_on_before_the_retention_is_emptied_and_newer_or_pending_mail_is_kept()
     {
         var now = DateTimeOffset.UtcNow;
         OutboundMessage Message(string status, DateTimeOffset? sentAt) => new()
@@ -29,19 +29,22 @@ public sealed class MailRetentionTests(CommunicationsFixture fixture) : IClassFi
         };
         var old = Message(OutboundMessageStatus.Sent, now.AddDays(-31));
         var recent = Message(OutboundMessageStatus.Sent, now.AddDays(-29));
-        var unsent = Message(OutboundMessageStatus.Failed, null);
+        var unsent = Message(OutboundMessageStatus.Pending, null);
+        var failedLongAgo = Message(OutboundMessageStatus.Failed, null);
+        failedLongAgo.CreatedAt = now.AddDays(-40);
         await fixture.App.QueryAsync(async db =>
         {
-            db.OutboundMessages.AddRange(old, recent, unsent);
+            db.OutboundMessages.AddRange(old, recent, unsent, failedLongAgo);
             return await db.SaveChangesAsync();
         });
 
         await fixture.App.Services.GetServices<IHostedService>().OfType<RetentionService>().Single().PurgeOnceAsync(CancellationToken.None);
 
         var bodies = await fixture.App.QueryAsync(db => db.OutboundMessages.AsNoTracking()
-            .Where(m => m.Id == old.Id || m.Id == recent.Id || m.Id == unsent.Id).ToDictionaryAsync(m => m.Id, m => (m.Body, m.Recipient, m.Status)));
+            .Where(m => m.Id == old.Id || m.Id == recent.Id || m.Id == unsent.Id || m.Id == failedLongAgo.Id).ToDictionaryAsync(m => m.Id, m => (m.Body, m.Recipient, m.Status)));
         Assert.Equal(("", "retention@example.org", "sent"), bodies[old.Id]);
         Assert.Equal(recent.Body, bodies[recent.Id].Body);
         Assert.Equal(unsent.Body, bodies[unsent.Id].Body);
+        Assert.Equal("", bodies[failedLongAgo.Id].Body);
     }
 }

@@ -26,6 +26,8 @@ public static class LocalIssuerExtensions
         var keyFile = options.SigningKeyFile ?? throw new InvalidOperationException("Missing required setting 'Issuer:SigningKeyFile'.");
         if (options.Clients.Count == 0)
             throw new InvalidOperationException("No client is configured under 'Issuer:Clients'.");
+        if (options.Clients.FirstOrDefault(c => c.Secret.Length < 16 || c.Secret.StartsWith("change-me", StringComparison.OrdinalIgnoreCase)) is { } weak)
+            throw new InvalidOperationException($"The secret of client '{weak.Id}' is empty, short or still .env.example's placeholder: set a real one.");
 
         // Kept for the process's lifetime: the signing key is used by every token.
         var rsa = RSA.Create();

@@ -78,6 +78,9 @@ public sealed class StoredResponse(int statusCode, string body, string? location
 
     public int? StatusCode => statusCode;
 
+    /// <summary>Where the created resource lives (the audit trail records a replay under it).</summary>
+    public string? Location => location;
+
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);

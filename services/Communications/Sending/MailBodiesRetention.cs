@@ -6,7 +6,8 @@ namespace Communications.Sending;
 
 /// <summary>
 /// A sent mail's text (the donor's name, the gift) is emptied once it is old enough (<c>Retention:Keep:MailBodies</c>, default
-/// 30 days); who was written to, when and how it went stay, for the campaign's record of its correspondence.
+/// 30 days after it was sent, or after it was given up on); who was written to, when and how it went stay, for the
+/// campaign's record of its correspondence.
 /// </summary>
 public sealed class MailBodiesRetention(CommunicationsDbContext db) : IRetentionPolicy
 {
@@ -16,6 +17,7 @@ public sealed class MailBodiesRetention(CommunicationsDbContext db) : IRetention
 
     public Task<int> PurgeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
         db.OutboundMessages
-            .Where(m => m.Status == OutboundMessageStatus.Sent && m.SentAt < cutoff && m.Body != "")
+            .Where(m => m.Body != "" && ((m.Status == OutboundMessageStatus.Sent && m.SentAt < cutoff)
+                || (m.Status == OutboundMessageStatus.Failed && m.CreatedAt < cutoff)))
             .ExecuteUpdateAsync(m => m.SetProperty(x => x.Body, ""), cancellationToken);
 }

@@ -46,7 +46,8 @@ public sealed class SmtpOptions
     public string From { get; set; } = "Campaign <thanks@campaign.example>";
 
     /// <summary>
-    /// Unset (default): STARTTLS whenever the server offers it (TLS on connect on port 465). <c>true</c>: TLS required.
+    /// Unset (default): STARTTLS whenever the server offers it, required when a <see cref="Username"/> is set (TLS on connect
+    /// on port 465). <c>true</c>: TLS required.
     /// <c>false</c>: never, for a server that offers STARTTLS with a certificate nobody can check.
     /// </summary>
     public bool? UseTls { get; set; }

@@ -88,12 +88,14 @@ public sealed class SmtpMailChannel(IOptions<SmtpOptions> options, TimeProvider 
         try
         {
             // STARTTLS whenever the server offers it, unless turned off (UseTls=false); required with UseTls=true.
+            // With a login, TLS is required (unless turned off): an attacker who strips the STARTTLS offer must not get the
+            // password.
             var security = smtp.UseTls switch
             {
                 false => SecureSocketOptions.None,
                 _ when smtp.Port == 465 => SecureSocketOptions.SslOnConnect,
-                true => SecureSocketOptions.StartTls,
-                null => SecureSocketOptions.StartTlsWhenAvailable,
+                null when string.IsNullOrEmpty(smtp.Username) => SecureSocketOptions.StartTlsWhenAvailable,
+                _ => SecureSocketOptions.StartTls,
             };
             if (_validate is not null)
                 client.ServerCertificateValidationCallback = _validate;

@@ -84,12 +84,19 @@ public static partial class AuditTrail
             var entry = Describe(http, result);
             try
             {
-                await http.RequestServices.GetRequiredService<IAuditStore>().WriteAsync(entry, http.RequestAborted);
+                // Not the request's token: a client that hangs up after a committed write must not take its record with it.
+                await http.RequestServices.GetRequiredService<IAuditStore>().WriteAsync(entry, CancellationToken.None);
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (Exception exception)
             {
-                LogNotRecorded(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AuditTrail)), entry.Action,
-                    entry.Resource, exception);
+                var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AuditTrail));
+                if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method))
+                {
+                    // The write has committed: answering it as failed would invite a retry that does it twice.
+                    LogWriteNotRecorded(logger, entry.Action, entry.Resource, exception);
+                    return result;
+                }
+                LogReadNotRecorded(logger, entry.Action, entry.Resource, exception);
                 if (DependencyUnavailable.IsTransient(exception))
                     throw;
                 return TypedResults.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "The request could not be recorded in the audit trail.");
@@ -107,8 +114,8 @@ public static partial class AuditTrail
         return new AuditEntry
         {
             At = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow(),
-            Subject = user.FindFirstValue("sub") ?? "(unknown)",
-            ClientId = user.FindFirstValue("client_id") ?? user.FindFirstValue("azp") ?? user.FindFirstValue("appid"),
+            Subject = Truncate(user.FindFirstValue("sub") ?? "(unknown)", 256),
+            ClientId = (user.FindFirstValue("client_id") ?? user.FindFirstValue("azp") ?? user.FindFirstValue("appid")) is { } client ? Truncate(client, 256) : null,
             Action = endpoint?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName
                 ?? $"{http.Request.Method} {(endpoint as RouteEndpoint)?.RoutePattern.RawText}",
             Resource = Truncate(status is StatusCodes.Status201Created && location is not null ? location : http.Request.Path.Value ?? "/", 400),
@@ -123,8 +130,11 @@ public static partial class AuditTrail
 
     static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 
-    [LoggerMessage(LogLevel.Error, "The audit trail could not record {Action} on {Resource}; the request was not answered with its data.")]
-    static partial void LogNotRecorded(ILogger logger, string action, string resource, Exception exception);
+    [LoggerMessage(LogLevel.Error, "The audit trail could not record {Action} on {Resource}; the read was not answered with its data.")]
+    static partial void LogReadNotRecorded(ILogger logger, string action, string resource, Exception exception);
+
+    [LoggerMessage(LogLevel.Critical, "The audit trail could not record the committed write {Action} on {Resource}.")]
+    static partial void LogWriteNotRecorded(ILogger logger, string action, string resource, Exception exception);
 }
 
 /// <summary>The service's audit table: written beside (not inside) the request's own change tracking, read by <c>GET /audit</c>.</summary>
