@@ -16,8 +16,9 @@ namespace Campaign.Outbox;
 public static class OutboxRegistrationExtensions
 {
     /// <summary>
-    /// Adds the outbox and inbox stored in <typeparamref name="TDbContext"/> (PostgreSQL). Call <c>UseBusOutbox()</c>
-    /// inside <paramref name="configure"/> to make scoped publish/send write to the DbContext and start the relay.
+    /// Adds the outbox and inbox stored in <typeparamref name="TDbContext"/> (PostgreSQL) and the relay that delivers what is
+    /// stored. Call <c>UseBusOutbox()</c> inside <paramref name="configure"/> to make scoped publish/send write to the
+    /// DbContext too; <c>UseBusOutbox(o => o.DisableDeliveryService())</c> for an instance that only writes.
     /// </summary>
     public static void AddEntityFrameworkOutbox<TDbContext>(this IBusRegistrationConfigurator configurator,
         Action<IEntityFrameworkOutboxConfigurator>? configure = null)
@@ -54,10 +55,11 @@ public static class OutboxRegistrationExtensions
             configurator.AddHostedService(sp => sp.GetRequiredService<InboxCleanupService<TDbContext>>());
         }
 
-        if (!options.BusOutboxEnabled)
-            return;
+        if (options.BusOutboxEnabled)
+            configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, OutboxScopedBusContextProvider<IBus, TDbContext>>();
 
-        configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, OutboxScopedBusContextProvider<IBus, TDbContext>>();
+        // The relay runs with or without the bus outbox: what consumers behind the inbox publish is stored as units of work
+        // too, and a setup with only UseEntityFrameworkOutbox on its endpoints stored it and never sent it.
         configurator.AddHealthChecks().AddCheck<OutboxHealthCheck<TDbContext>>($"outbox-{typeof(TDbContext).Name}", tags: ["ready", "outbox"]);
         if (options.DeliveryServiceEnabled)
         {

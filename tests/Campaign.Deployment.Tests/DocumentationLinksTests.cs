@@ -46,6 +46,11 @@ public sealed partial class DocumentationLinksTests
         Assert.True(dead.Count == 0, "dead links:\n" + string.Join('\n', dead));
     }
 
+    /// <summary>The folder beside the checkout, spelled in two parts so that this file does not name it itself.</summary>
+    static readonly string SiblingFolder = string.Concat("..", "/shared/");
+
+    static readonly string SiblingDocs = string.Concat("shared", "/docs/");
+
     [Fact]
     public void No_doc_or_script_sends_the_reader_to_documents_outside_the_repository()
     {
@@ -54,9 +59,8 @@ public sealed partial class DocumentationLinksTests
             .Where(path => Path.GetExtension(path) is ".md" or ".sh" or ".cs" or ".csproj" or ".yml" or ".yaml" || Path.GetFileName(path) is "run.sh" or "test.sh")
             .Where(path => !Path.GetRelativePath(Repository.Root, path).Split(Path.DirectorySeparatorChar)
                 .Any(part => part is "bin" or "obj" or ".local" or ".git" or "node_modules" or "TestResults"))
-            .Where(path => !path.EndsWith(nameof(DocumentationLinksTests) + ".cs", StringComparison.Ordinal))
             .Where(path => File.ReadAllText(path) is var text
-                && (text.Contains("../shared/", StringComparison.Ordinal) || text.Contains("shared/docs/", StringComparison.Ordinal)))
+                && (text.Contains(SiblingFolder, StringComparison.Ordinal) || text.Contains(SiblingDocs, StringComparison.Ordinal)))
             .Select(path => Path.GetRelativePath(Repository.Root, path))
             .ToList();
         Assert.True(outside.Count == 0, "these files point outside the repository: " + string.Join(", ", outside));

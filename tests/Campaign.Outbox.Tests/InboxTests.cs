@@ -81,6 +81,25 @@ public sealed class InboxTests(OutboxDatabase database) : IClassFixture<OutboxDa
     }
 
     [Fact]
+    public async Task With_only_the_inbox_on_the_endpoints_what_a_consumer_publishes_is_delivered()
+    {
+        var run = _received.NewRun();
+        var pledgeId = Guid.NewGuid();
+        await using var host = await OutboxHost.StartAsync(database.ConnectionString, "inbox-only", _received, o =>
+        {
+            o.Recorder = false;
+            o.Acknowledger = true;
+            o.BusOutbox = false;
+        });
+
+        await host.Services.GetRequiredService<IBus>().Publish(new PledgeRecorded(run, pledgeId, 0));
+
+        // Stored with the consume, sent by the relay: no bus outbox is needed for it.
+        Assert.Single(await _received.WaitFor<PledgeAcknowledged>(run, 1));
+        Assert.Equal(0, await Eventually(host, db => db.Set<OutboxMessage>().CountAsync(m => m.Body.Contains(pledgeId.ToString())), n => n == 0));
+    }
+
+    [Fact]
     public async Task Cleanup_removes_delivered_inbox_rows_older_than_the_window_and_nothing_else()
     {
         await using var host = await OutboxHost.StartAsync(database.ConnectionString, "cleanup", _received, o =>

@@ -12,6 +12,9 @@ namespace Campaign.Outbox.Tests;
 public sealed class OutboxHostOptions
 {
     public bool Relay { get; set; } = true;
+
+    /// <summary>False: only the inbox on the endpoints (<c>UseEntityFrameworkOutbox</c>), no <c>UseBusOutbox()</c>.</summary>
+    public bool BusOutbox { get; set; } = true;
     public bool Recorder { get; set; } = true;
     public bool Acknowledger { get; set; }
     public Action<IEntityFrameworkOutboxConfigurator>? Outbox { get; set; }
@@ -66,11 +69,14 @@ public sealed class OutboxHost : IAsyncDisposable
             {
                 outbox.UsePostgres();
                 outbox.QueryDelay = TimeSpan.FromMinutes(5); // commits must wake the relay; the poll must not be what delivers
-                outbox.UseBusOutbox(b =>
+                if (options.BusOutbox)
                 {
-                    if (!options.Relay)
-                        b.DisableDeliveryService();
-                });
+                    outbox.UseBusOutbox(b =>
+                    {
+                        if (!options.Relay)
+                            b.DisableDeliveryService();
+                    });
+                }
                 options.Outbox?.Invoke(outbox);
             });
 
