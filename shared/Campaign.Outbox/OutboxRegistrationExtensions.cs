@@ -49,6 +49,11 @@ public static class OutboxRegistrationExtensions
         configurator.TryAddSingleton<ParkedOutboxes<TDbContext>>();
         configurator.TryAddScoped<IOutboxContextFactory<TDbContext>, InboxContextFactory<TDbContext>>();
 
+        // A wrong provider stops the start; missing tables, columns or the notify trigger make the service Unhealthy, named.
+        configurator.TryAddSingleton<OutboxSchemaCheck<TDbContext>>();
+        configurator.AddHostedService(sp => sp.GetRequiredService<OutboxSchemaCheck<TDbContext>>());
+        configurator.AddHealthChecks().AddCheck<OutboxSchemaCheck<TDbContext>>($"outbox-schema-{typeof(TDbContext).Name}", tags: ["ready", "outbox"]);
+
         if (options.InboxCleanupEnabled)
         {
             configurator.TryAddSingleton<InboxCleanupService<TDbContext>>();
