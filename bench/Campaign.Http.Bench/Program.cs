@@ -190,10 +190,11 @@ static class Program
     }
 
     /// <summary>User + system CPU time of the service's process so far (/proc/&lt;pid&gt;/stat, clock ticks of 10 ms).</summary>
-    static double CpuSeconds(ServiceProcess service)
+    static double CpuSeconds(ServiceProcess service) => service.ProcessId is { } pid ? CpuSeconds(pid) : double.NaN;
+
+    /// <summary>User + system CPU time of any process so far (/proc/&lt;pid&gt;/stat, clock ticks of 10 ms).</summary>
+    internal static double CpuSeconds(int pid)
     {
-        if (service.ProcessId is not { } pid)
-            return double.NaN;
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;

@@ -47,9 +47,9 @@ static class SignInCost
         insert.Parameters.Add(new NpgsqlParameter { Value = $"/donors/{Guid.NewGuid()}" });
         for (var i = 0; i < 200; i++)
             await insert.ExecuteNonQueryAsync();
-        var postgresBefore = CpuSeconds((int)backend!);
+        var postgresBefore = Program.CpuSeconds((int)backend!);
         var (auditCpu, auditWall) = await MeasureAsync(audits, () => insert.ExecuteNonQueryAsync());
-        var postgresMs = (CpuSeconds((int)backend) - postgresBefore) * 1000 / audits;
+        var postgresMs = (Program.CpuSeconds((int)backend) - postgresBefore) * 1000 / audits;
 
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"| what one request adds | client CPU per request | wall per request |");
@@ -77,13 +77,5 @@ static class SignInCost
         wall.Stop();
         process.Refresh();
         return ((process.TotalProcessorTime - cpu).TotalMicroseconds / count, wall.Elapsed.TotalMicroseconds / count);
-    }
-
-    /// <summary>User + system CPU of a process (/proc/&lt;pid&gt;/stat, 10 ms ticks).</summary>
-    static double CpuSeconds(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 }
