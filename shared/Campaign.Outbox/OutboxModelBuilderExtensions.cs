@@ -41,6 +41,7 @@ public static class OutboxModelBuilderExtensions
         outbox.HasKey(p => p.OutboxId);
         outbox.Property(p => p.OutboxId).ValueGeneratedNever();
         outbox.Property(p => p.RowVersion).IsConcurrencyToken();
+        outbox.Property(p => p.Created).HasDefaultValueSql("clock_timestamp()");
         outbox.HasIndex(p => p.Created);
 
         // Ours: defaulted in the database so writers that do not know these columns still insert rows.
@@ -48,6 +49,8 @@ public static class OutboxModelBuilderExtensions
         outbox.Property(p => p.NextAttemptAt);
         outbox.Property(p => p.LastError);
         outbox.Property(p => p.Parked);
+        outbox.Property(p => p.OrderingKey).HasMaxLength(OrderingKeyExtensions.MaxLength);
+        outbox.HasIndex(p => new { p.OrderingKey, p.Created });
         configure?.Invoke(outbox);
         return modelBuilder;
     }

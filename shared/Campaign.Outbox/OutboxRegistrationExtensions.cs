@@ -45,6 +45,8 @@ public static class OutboxRegistrationExtensions
         configurator.AddMetrics();
         configurator.TryAddSingleton<OutboxMetrics>();
         configurator.TryAddSingleton<OutboxSignal<TDbContext>>();
+        configurator.TryAddSingleton<OutboxNotifier<TDbContext>>();
+        configurator.TryAddSingleton<OutboxStore<TDbContext>>();
         configurator.TryAddSingleton<OutboxBacklogReader<TDbContext>>();
         configurator.TryAddSingleton<ParkedOutboxes<TDbContext>>();
         configurator.TryAddScoped<IOutboxContextFactory<TDbContext>, InboxContextFactory<TDbContext>>();
@@ -70,6 +72,9 @@ public static class OutboxRegistrationExtensions
         {
             configurator.TryAddSingleton<OutboxRelay<TDbContext>>();
             configurator.AddHostedService(sp => sp.GetRequiredService<OutboxRelay<TDbContext>>());
+            configurator.AddHostedService<OutboxBacklogReporter<TDbContext>>();
+            if (options.Notification != OutboxNotification.None)
+                configurator.AddHostedService<OutboxListener<TDbContext>>();
         }
     }
 

@@ -1,7 +1,8 @@
 namespace Campaign.Outbox;
 
 /// <summary>
-/// One row per unit of work of the bus outbox (a SaveChanges that stored messages). The relay claims these rows.
+/// One row per unit of work of the bus outbox (a SaveChanges that stored messages, per ordering key). The relay claims these
+/// rows. <see cref="Created"/> is the database's clock (a column default), so hosts with skewed clocks agree on ages.
 /// The first six columns are MassTransit's; the delivery bookkeeping after them is ours, nullable or defaulted,
 /// so MassTransit's own package can still read and write the table.
 /// </summary>
@@ -24,4 +25,10 @@ public class OutboxState
 
     /// <summary>Set when the outbox was parked after too many attempts; the relay skips it until it is released.</summary>
     public DateTime? Parked { get; set; }
+
+    /// <summary>
+    /// Units of work with the same key are delivered in commit order (<see cref="OrderingKeyExtensions.SetOrderingKey"/>).
+    /// For these, the ordering trigger sets <see cref="Created"/> at commit, under a lock on the key.
+    /// </summary>
+    public string? OrderingKey { get; set; }
 }

@@ -19,6 +19,12 @@ public sealed class OutboxHostOptions
     public bool Acknowledger { get; set; }
     public Action<IEntityFrameworkOutboxConfigurator>? Outbox { get; set; }
     public ILoggerProvider? Logs { get; set; }
+
+    /// <summary>The database's naming (schema, snake_case); the schema must have been created with the same.</summary>
+    public PledgeNaming Naming { get; set; } = PledgeNaming.Default;
+
+    /// <summary>This host's clock (a host whose clock is off, for instance).</summary>
+    public TimeProvider? Clock { get; set; }
 }
 
 /// <summary>
@@ -54,7 +60,10 @@ public sealed class OutboxHost : IAsyncDisposable
             builder.Logging.AddProvider(options.Logs);
         builder.Services.AddSingleton(received);
         builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true); // queues are bound before a test publishes
-        builder.Services.AddDbContext<PledgeDbContext>(db => db.UseNpgsql(connectionString));
+        builder.Services.AddSingleton(options.Naming);
+        builder.Services.AddDbContext<PledgeDbContext>(db => options.Naming.Apply(db, connectionString));
+        if (options.Clock is not null)
+            builder.Services.AddSingleton(options.Clock);
         builder.Services.AddMassTransit(bus =>
         {
             if (options.Recorder)
@@ -110,13 +119,13 @@ public sealed class OutboxHost : IAsyncDisposable
         return new OutboxHost(host);
     }
 
-    /// <summary>Creates the schema (as a service's migration would) in a fresh database.</summary>
-    public static async Task CreateSchemaAsync(string connectionString)
+    /// <summary>Creates the schema (as a service's migration would: tables and the ordering trigger) in a fresh database.</summary>
+    public static async Task CreateSchemaAsync(string connectionString, PledgeNaming? naming = null)
     {
-        var options = new DbContextOptionsBuilder<PledgeDbContext>().UseNpgsql(connectionString).Options;
-        await using var db = new PledgeDbContext(options);
+        naming ??= PledgeNaming.Default;
+        await using var db = new PledgeDbContext(naming.Options(connectionString), naming);
         await db.Database.EnsureCreatedAsync();
-        await db.Database.ExecuteSqlRawAsync(OutboxMigrationBuilderExtensions.NotifyTriggerSql());
+        await db.Database.ExecuteSqlRawAsync(OutboxMigrationBuilderExtensions.OrderingTriggerSql(db.Model));
     }
 
     /// <summary>One unit of work as an HTTP handler would do it: a scope, its DbContext and its publish endpoint.</summary>

@@ -1,3 +1,4 @@
+using Campaign.Outbox.Configuration;
 using Campaign.Testing;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -16,26 +17,44 @@ public sealed class OutboxSchemaTests
     const string Check = "outbox-schema-PledgeDbContext";
 
     [Fact]
-    public async Task A_missing_notify_trigger_or_column_makes_the_outbox_unhealthy_naming_it_until_the_schema_is_right()
+    public async Task A_missing_ordering_trigger_or_column_makes_the_outbox_unhealthy_naming_it_until_the_schema_is_right()
     {
         await using var database = await TestDatabase.CreateAsync("outbox_schema");
-        await using (var db = new PledgeDbContext(new DbContextOptionsBuilder<PledgeDbContext>().UseNpgsql(database.ConnectionString).Options))
-            await db.Database.EnsureCreatedAsync(); // tables, but no notify trigger
+        await using (var db = new PledgeDbContext(PledgeNaming.Default.Options(database.ConnectionString)))
+            await db.Database.EnsureCreatedAsync(); // tables, but no ordering trigger
         var logs = new CapturedLogs();
         await using var host = await OutboxHost.StartAsync(database.ConnectionString, "schema", new Received(), o => o.Logs = logs);
 
         var noTrigger = await CheckAsync(host);
         Assert.Equal(HealthStatus.Unhealthy, noTrigger.Status);
-        Assert.Contains("outbox_state_notify", noTrigger.Description, StringComparison.Ordinal);
-        Assert.True(logs.Mention("has no outbox_state_notify trigger"), "the start logs the missing trigger");
+        Assert.Contains("outbox_state_ordering", noTrigger.Description, StringComparison.Ordinal);
+        Assert.True(logs.Mention("has no outbox_state_ordering trigger"), "the start logs the missing trigger");
+        Assert.DoesNotContain("outbox_state_notify", noTrigger.Description, StringComparison.Ordinal); // not wanted by default
 
-        await ExecuteAsync(database.ConnectionString, OutboxMigrationBuilderExtensions.NotifyTriggerSql());
+        await using (var db = new PledgeDbContext(PledgeNaming.Default.Options(database.ConnectionString)))
+            await ExecuteAsync(database.ConnectionString, OutboxMigrationBuilderExtensions.OrderingTriggerSql(db.Model));
         await ExecuteAsync(database.ConnectionString, """ALTER TABLE "OutboxMessage" DROP COLUMN "Headers" """);
         var noColumn = await CheckAsync(host);
         Assert.Equal(HealthStatus.Unhealthy, noColumn.Status);
         Assert.Contains("\"OutboxMessage\" lacks column(s) Headers", noColumn.Description, StringComparison.Ordinal);
 
         await ExecuteAsync(database.ConnectionString, """ALTER TABLE "OutboxMessage" ADD COLUMN "Headers" text""");
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
+    }
+
+    [Fact]
+    public async Task An_outbox_set_to_be_woken_by_the_notify_trigger_is_unhealthy_without_it()
+    {
+        await using var database = await TestDatabase.CreateAsync("outbox_schema");
+        await OutboxHost.CreateSchemaAsync(database.ConnectionString);
+        await using var host = await OutboxHost.StartAsync(database.ConnectionString, "schema", new Received(),
+            o => o.Outbox = outbox => outbox.UseBusOutbox(b => b.Notification = OutboxNotification.Trigger));
+
+        var noTrigger = await CheckAsync(host);
+        Assert.Equal(HealthStatus.Unhealthy, noTrigger.Status);
+        Assert.Contains("no outbox_state_notify trigger", noTrigger.Description, StringComparison.Ordinal);
+
+        await ExecuteAsync(database.ConnectionString, OutboxMigrationBuilderExtensions.NotifyTriggerSql());
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
     }
 

@@ -39,9 +39,9 @@ public sealed class RelayTests(OutboxDatabase database) : IClassFixture<OutboxDa
         var run = _received.NewRun();
         var pledgeId = Guid.NewGuid();
 
-        // The relay's first DELETE of sent messages fails, as if the process died after the broker confirmed
-        // and before its transaction committed: the rows stay and the next pass sends them again.
-        await using (var db = new PledgeDbContext(new DbContextOptionsBuilder<PledgeDbContext>().UseNpgsql(database.ConnectionString).Options))
+        // The relay's first DELETE of sent messages fails, as if the process died after the broker confirmed and before it
+        // recorded that: the rows stay, leased, and when the lease runs out a pass sends them again.
+        await using (var db = new PledgeDbContext(PledgeNaming.Default.Options(database.ConnectionString)))
         {
             await db.Database.ExecuteSqlRawAsync("""
                 CREATE SEQUENCE IF NOT EXISTS relay_crash;
@@ -61,6 +61,11 @@ public sealed class RelayTests(OutboxDatabase database) : IClassFixture<OutboxDa
             {
                 o.Recorder = false;
                 o.Acknowledger = true;
+                o.Outbox = outbox => outbox.UseBusOutbox(b =>
+                {
+                    b.LeaseDuration = TimeSpan.FromSeconds(4);
+                    b.MessageDeliveryTimeout = TimeSpan.FromSeconds(2);
+                });
             });
             await host.RecordPledgeAsync(run, pledgeId: pledgeId);
 
@@ -75,7 +80,7 @@ public sealed class RelayTests(OutboxDatabase database) : IClassFixture<OutboxDa
         }
         finally
         {
-            await using var db = new PledgeDbContext(new DbContextOptionsBuilder<PledgeDbContext>().UseNpgsql(database.ConnectionString).Options);
+            await using var db = new PledgeDbContext(PledgeNaming.Default.Options(database.ConnectionString));
             await db.Database.ExecuteSqlRawAsync("""DROP TRIGGER IF EXISTS relay_crash_once ON "OutboxMessage";""");
         }
     }

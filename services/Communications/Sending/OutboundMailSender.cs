@@ -1,4 +1,5 @@
 using System.Data;
+using Campaign.Outbox.Delivery;
 using Communications.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -130,7 +131,7 @@ public sealed partial class OutboundMailSender(
         }
         else
         {
-            var delay = RetryDelay(attemptNo);
+            var delay = Backoff.After(attemptNo, _options.RetryDelay, _options.MaxRetryDelay);
             message.LastError = error;
             message.NextAttemptAt = at + delay;
             LogWillRetry(logger, message.Id, attemptNo, delay.TotalSeconds);
@@ -192,17 +193,6 @@ public sealed partial class OutboundMailSender(
         mime.From.Add(_from.Clone());
         mime.To.Add(MailboxAddress.Parse(message.Recipient));
         return mime;
-    }
-
-    /// <summary>Exponential back-off with ±20 % jitter, so instances and messages do not retry in lockstep.</summary>
-    TimeSpan RetryDelay(int failedAttempts)
-    {
-        var exponential = _options.RetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failedAttempts - 1, 30));
-        var capped = Math.Min(exponential, _options.MaxRetryDelay.TotalMilliseconds);
-#pragma warning disable CA5394 // jitter, not security
-        var jittered = capped * (0.8 + (Random.Shared.NextDouble() * 0.4));
-#pragma warning restore CA5394
-        return TimeSpan.FromMilliseconds(Math.Min(jittered, _options.MaxRetryDelay.TotalMilliseconds));
     }
 
     /// <summary>The error for operators: its type and message, with the recipient's address taken out, kept short.</summary>

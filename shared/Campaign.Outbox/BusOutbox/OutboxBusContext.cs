@@ -22,7 +22,7 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
 {
     readonly TBus _bus;
     readonly TDbContext _dbContext;
-    readonly OutboxSignal<TDbContext> _signal;
+    readonly OutboxNotifier<TDbContext> _notifier;
     readonly IClientFactory _clientFactory;
     readonly IServiceProvider _provider;
     readonly ConsumeContext? _consumeContext;
@@ -30,18 +30,20 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
     readonly OutboxMetrics _metrics;
     readonly ILogger _logger;
     readonly List<OutboxMessage> _stored = [];
-    EntityEntry<OutboxState>? _unitOfWork;
+    readonly Dictionary<string, EntityEntry<OutboxState>> _units = new(StringComparer.Ordinal);
+    bool _notified; // the current units of work were announced to the relays
+    bool _owed; // earlier units of work were saved and not announced yet (an explicit transaction was still open)
     IPublishEndpoint? _publishEndpoint;
     ISendEndpointProvider? _sendEndpointProvider;
     IScopedClientFactory? _scopedClientFactory;
     bool _saveFailed;
 
-    public OutboxBusContext(TBus bus, TDbContext dbContext, OutboxSignal<TDbContext> signal, IClientFactory clientFactory,
+    public OutboxBusContext(TBus bus, TDbContext dbContext, OutboxNotifier<TDbContext> notifier, IClientFactory clientFactory,
         IServiceProvider provider, ConsumeContext? consumeContext, TimeProvider clock, OutboxMetrics metrics, ILogger logger)
     {
         _bus = bus;
         _dbContext = dbContext;
-        _signal = signal;
+        _notifier = notifier;
         _clientFactory = clientFactory;
         _provider = provider;
         _consumeContext = consumeContext;
@@ -51,9 +53,31 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
 
         // A failed SaveChanges (say, a unique violation answered with 409) rolls its messages back with it: expected, not a bug.
         _dbContext.SaveChangesFailed += OnSaveChangesFailed;
+        _dbContext.SavedChanges += OnSavedChanges;
     }
 
     void OnSaveChangesFailed(object? sender, SaveChangesFailedEventArgs e) => _saveFailed = true;
+
+    // Saved outside an explicit transaction is committed: wake the relays now, not when the scope ends.
+    void OnSavedChanges(object? sender, SavedChangesEventArgs e)
+    {
+        if (_dbContext.Database.CurrentTransaction is null)
+            Announce();
+    }
+
+    /// <summary>Wakes the relays for units of work saved and not announced yet (after the commit: inside a transaction, at its end).</summary>
+    void Announce()
+    {
+        lock (_stored)
+        {
+            var current = Committed() && !_notified;
+            if (!current && !_owed)
+                return;
+            _owed = false;
+            _notified |= current;
+        }
+        _notifier.Committed();
+    }
 
     public ISendEndpointProvider SendEndpointProvider =>
         _sendEndpointProvider ??= new OutboxSendEndpointProvider(this, _consumeContext is null
@@ -73,21 +97,26 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
     public Task AddSend<T>(SendContext<T> context)
         where T : class
     {
-        var now = _clock.GetUtcNow().UtcDateTime;
-        var message = OutboxMessageFactory.Create(context, now);
+        var message = OutboxMessageFactory.Create(context, _clock.GetUtcNow().UtcDateTime);
+        var key = OrderingKeyExtensions.OrderingKey(context);
 
         // The DbContext is not thread-safe and a handler may publish from several tasks.
         lock (_stored)
         {
-            // A new unit of work after each save, and after the caller discarded the last one (ChangeTracker.Clear()).
-            if (_unitOfWork is null || Committed() || _dbContext.Entry(_unitOfWork.Entity).State == EntityState.Detached)
+            // New units of work after each save, and after the caller discarded the last ones (ChangeTracker.Clear()).
+            if (_units.Values.Any(u => StateOf(u) is EntityState.Unchanged or EntityState.Detached))
             {
-                if (Committed())
-                    _signal.Wake();
-                _unitOfWork = _dbContext.Add(new OutboxState { OutboxId = NewId.NextGuid(), Created = now });
+                _owed |= Committed() && !_notified;
+                _units.Clear();
+                _notified = false;
             }
 
-            message.OutboxId = _unitOfWork.Entity.OutboxId;
+            // One unit of work per ordering key (and one for messages without): a key orders units, not single messages.
+            // Created is the database's clock (column default), not this host's.
+            if (!_units.TryGetValue(key ?? "", out var unit))
+                _units[key ?? ""] = unit = _dbContext.Add(new OutboxState { OutboxId = NewId.NextGuid(), OrderingKey = key });
+
+            message.OutboxId = unit.Entity.OutboxId;
             _dbContext.Add(message);
             _stored.Add(message);
         }
@@ -95,14 +124,17 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
         return Task.CompletedTask;
     }
 
-    /// <summary>After SaveChanges the unit of work's state row is no longer Added.</summary>
-    bool Committed() => _unitOfWork?.State == EntityState.Unchanged;
+    /// <summary>After SaveChanges the units of work's state rows are no longer Added.</summary>
+    bool Committed() => _units.Count > 0 && _units.Values.All(u => StateOf(u) == EntityState.Unchanged);
+
+    // Asked of the DbContext, not the entry: ChangeTracker.Clear() leaves an old entry saying what it was.
+    EntityState StateOf(EntityEntry<OutboxState> unit) => _dbContext.Entry(unit.Entity).State;
 
     public void Dispose()
     {
         _dbContext.SaveChangesFailed -= OnSaveChangesFailed;
-        if (Committed())
-            _signal.Wake();
+        _dbContext.SavedChanges -= OnSavedChanges;
+        Announce();
 
         // MassTransit's layer drops these silently. A message published after the last SaveChanges is a bug in the
         // caller; say so loudly (without the message content, which may hold personal data).

@@ -14,7 +14,7 @@ sealed class OutboxScopedBusContextProvider<TBus, TDbContext> : IScopedBusContex
     where TBus : class, IBus
     where TDbContext : DbContext
 {
-    public OutboxScopedBusContextProvider(TBus bus, TDbContext dbContext, OutboxSignal<TDbContext> signal,
+    public OutboxScopedBusContextProvider(TBus bus, TDbContext dbContext, OutboxNotifier<TDbContext> notifier,
         Bind<TBus, IClientFactory> clientFactory, Bind<TBus, IScopedConsumeContextProvider> consumeContextProvider,
         IScopedConsumeContextProvider globalConsumeContextProvider, IServiceProvider provider, TimeProvider clock,
         OutboxMetrics metrics, ILogger<OutboxScopedBusContextProvider<TBus, TDbContext>> logger)
@@ -28,7 +28,7 @@ sealed class OutboxScopedBusContextProvider<TBus, TDbContext> : IScopedBusContex
         else
         {
             var consumeContext = globalConsumeContextProvider.HasContext ? globalConsumeContextProvider.GetContext() : null;
-            Context = new OutboxBusContext<TBus, TDbContext>(bus, dbContext, signal, clientFactory.Value, provider, consumeContext, clock,
+            Context = new OutboxBusContext<TBus, TDbContext>(bus, dbContext, notifier, clientFactory.Value, provider, consumeContext, clock,
                 metrics, logger);
         }
     }

@@ -21,6 +21,21 @@ public class EntityFrameworkOutboxOptions
     /// <summary>How many outboxes (units of work) the relay claims per pass, and how many inbox rows cleanup deletes per batch.</summary>
     public int QueryMessageLimit { get; set; } = 500;
 
+    /// <summary>Most messages one relay pass loads (and holds in memory), over all the units of work it claims.</summary>
+    public int MaxMessagesPerPass { get; set; } = 1000;
+
+    /// <summary>Most message-body bytes one relay pass loads; a single larger message is still loaded, alone.</summary>
+    public long MaxBytesPerPass { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// How long a claimed unit of work belongs to the pass that claimed it. No transaction stays open while it is sent; a
+    /// relay that dies leaves the lease to run out, then any relay takes the unit again. A pass stops sending well before.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How other processes' relays learn of a commit; the poll (<see cref="QueryDelay"/>) is the safety net of each.</summary>
+    public OutboxNotification Notification { get; set; } = OutboxNotification.AfterCommit;
+
     /// <summary>Timeout of the relay's database commands.</summary>
     public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -47,14 +62,34 @@ public class EntityFrameworkOutboxOptions
     /// <summary>Relay passes run at once; more than one overlaps database and broker round trips.</summary>
     public int DeliveryConcurrency { get; set; } = 2;
 
-    /// <summary>The NOTIFY channel; must match the trigger created by <c>AddOutboxNotifyTrigger</c>.</summary>
+    /// <summary>The NOTIFY channel (and the trigger's, with <see cref="OutboxNotification.Trigger"/>).</summary>
     public string NotificationChannel { get; set; } = OutboxMigrationBuilderExtensions.DefaultChannel;
+
+    /// <summary>The channel as a quoted identifier, for LISTEN and NOTIFY.</summary>
+    internal string QuotedChannel => $"\"{NotificationChannel.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 
     /// <summary>The outbox health check reports Degraded when the oldest pending message is older than this.</summary>
     public TimeSpan DegradedAfter { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>How often the backlog figures (pending, oldest age, parked) are refreshed for metrics.</summary>
     public TimeSpan BacklogRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>How a commit wakes the relays in other processes (the relay in the committing process is woken in memory).</summary>
+public enum OutboxNotification
+{
+    /// <summary>
+    /// After a local commit, one NOTIFY on its own connection, coalesced (at most one in flight per process), so no business
+    /// transaction carries a pending NOTIFY: PostgreSQL serializes the commits of transactions that do, on a database-wide lock.
+    /// </summary>
+    AfterCommit,
+
+    /// <summary>The <c>outbox_state_notify</c> trigger (<c>AddOutboxNotifyTrigger</c>): also for writers outside this library,
+    /// at the price of that commit lock in every business transaction.</summary>
+    Trigger,
+
+    /// <summary>Other processes find commits when they poll.</summary>
+    None,
 }
 
 /// <summary>The options of the outbox stored in <typeparamref name="TDbContext"/>.</summary>

@@ -30,7 +30,11 @@ public interface IEntityFrameworkBusOutboxConfigurator
     TimeSpan MaxRetryDelay { get; set; }
     int DeliveryConcurrency { get; set; }
     string NotificationChannel { get; set; }
+    OutboxNotification Notification { get; set; }
     TimeSpan DegradedAfter { get; set; }
+    int MaxMessagesPerPass { get; set; }
+    long MaxBytesPerPass { get; set; }
+    TimeSpan LeaseDuration { get; set; }
 
     /// <summary>For write-only instances: messages are stored, another instance delivers them.</summary>
     void DisableDeliveryService();
@@ -51,6 +55,10 @@ sealed class OutboxConfigurator(EntityFrameworkOutboxOptions options) : IEntityF
     public int DeliveryConcurrency { get => options.DeliveryConcurrency; set => options.DeliveryConcurrency = value; }
     public string NotificationChannel { get => options.NotificationChannel; set => options.NotificationChannel = value; }
     public TimeSpan DegradedAfter { get => options.DegradedAfter; set => options.DegradedAfter = value; }
+    public OutboxNotification Notification { get => options.Notification; set => options.Notification = value; }
+    public int MaxMessagesPerPass { get => options.MaxMessagesPerPass; set => options.MaxMessagesPerPass = value; }
+    public long MaxBytesPerPass { get => options.MaxBytesPerPass; set => options.MaxBytesPerPass = value; }
+    public TimeSpan LeaseDuration { get => options.LeaseDuration; set => options.LeaseDuration = value; }
 
     public IEntityFrameworkOutboxConfigurator UsePostgres() => this;
 
@@ -66,9 +74,12 @@ sealed class OutboxConfigurator(EntityFrameworkOutboxOptions options) : IEntityF
 
     public void Validate()
     {
-        if (options.QueryMessageLimit < 1 || options.MessageDeliveryLimit < 1 || options.DeliveryConcurrency < 1 || options.MaxDeliveryAttempts < 1)
+        if (options.QueryMessageLimit < 1 || options.MessageDeliveryLimit < 1 || options.DeliveryConcurrency < 1 || options.MaxDeliveryAttempts < 1
+            || options.MaxMessagesPerPass < 1 || options.MaxBytesPerPass < 1)
             throw new InvalidOperationException(
-                "Outbox limits (QueryMessageLimit, MessageDeliveryLimit, DeliveryConcurrency, MaxDeliveryAttempts) must be at least 1.");
+                "Outbox limits (QueryMessageLimit, MessageDeliveryLimit, DeliveryConcurrency, MaxDeliveryAttempts, MaxMessagesPerPass, MaxBytesPerPass) must be at least 1.");
+        if (options.LeaseDuration < options.MessageDeliveryTimeout * 2)
+            throw new InvalidOperationException("Outbox LeaseDuration must be at least twice MessageDeliveryTimeout: a pass must finish a send well within its lease.");
         if (string.IsNullOrWhiteSpace(options.NotificationChannel))
             throw new InvalidOperationException("Outbox NotificationChannel must not be empty.");
     }

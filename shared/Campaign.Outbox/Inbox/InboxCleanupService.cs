@@ -52,8 +52,8 @@ public sealed partial class InboxCleanupService<TDbContext>(
         while (true)
         {
             await using var command = new NpgsqlCommand($"""
-                DELETE FROM {inbox} WHERE "Id" IN (
-                    SELECT "Id" FROM {inbox} WHERE "Delivered" < $1 ORDER BY "Delivered" LIMIT $2 FOR UPDATE SKIP LOCKED)
+                DELETE FROM {inbox} WHERE {inbox["Id"]} IN (
+                    SELECT {inbox["Id"]} FROM {inbox} WHERE {inbox["Delivered"]} < $1 ORDER BY {inbox["Delivered"]} LIMIT $2 FOR UPDATE SKIP LOCKED)
                 """, connection)
             {
                 Parameters = { new NpgsqlParameter { Value = cutoff }, new NpgsqlParameter { Value = options.QueryMessageLimit } },

@@ -29,7 +29,7 @@ sealed class InboxConsumeContext<TDbContext, TMessage>(
     where TDbContext : DbContext
     where TMessage : class
 {
-    OutboxState? _unitOfWork;
+    readonly Dictionary<string, OutboxState> _units = new(StringComparer.Ordinal);
     bool _messagesRemoved = messagesRemoved;
 
     public override Guid? MessageId => inbox.MessageId;
@@ -38,6 +38,9 @@ sealed class InboxConsumeContext<TDbContext, TMessage>(
     public override bool IsOutboxDelivered => inbox.Delivered.HasValue;
     public override int ReceiveCount => inbox.ReceiveCount;
     public override long? LastSequenceNumber => inbox.LastSequenceNumber;
+
+    /// <summary>The consumer published or sent something: the relays are to be woken after the commit.</summary>
+    public bool StoredMessages => _units.Count > 0;
 
     public override async Task SetConsumed()
     {
@@ -91,15 +94,16 @@ sealed class InboxConsumeContext<TDbContext, TMessage>(
 
     public override Task AddSend<T>(SendContext<T> context)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var message = OutboxMessageFactory.Create(context, now);
+        var message = OutboxMessageFactory.Create(context, clock.GetUtcNow().UtcDateTime);
+        var key = OrderingKeyExtensions.OrderingKey(context);
 
         // A consumer may publish from several tasks at once; the DbContext is not thread-safe.
         lock (dbContext)
         {
-            // One unit of work per consume attempt: its messages are delivered in the order they were published.
-            _unitOfWork ??= dbContext.Add(new OutboxState { OutboxId = NewId.NextGuid(), Created = now }).Entity;
-            message.OutboxId = _unitOfWork.OutboxId;
+            // One unit of work per consume attempt (and ordering key): its messages are delivered in the order they were published.
+            if (!_units.TryGetValue(key ?? "", out var unit))
+                _units[key ?? ""] = unit = dbContext.Add(new OutboxState { OutboxId = NewId.NextGuid(), OrderingKey = key }).Entity;
+            message.OutboxId = unit.OutboxId;
             dbContext.Add(message);
         }
         return Task.CompletedTask;

@@ -1,4 +1,5 @@
 using Campaign.Outbox.Configuration;
+using Campaign.Outbox.Relay;
 using MassTransit;
 using MassTransit.Middleware;
 using Microsoft.EntityFrameworkCore;
@@ -16,6 +17,7 @@ public sealed class InboxContextFactory<TDbContext>(
     TDbContext dbContext,
     IServiceProvider provider,
     EntityFrameworkOutboxOptions<TDbContext> outboxOptions,
+    OutboxNotifier<TDbContext> notifier,
     TimeProvider clock) : IOutboxContextFactory<TDbContext>
     where TDbContext : DbContext
 {
@@ -45,6 +47,8 @@ public sealed class InboxContextFactory<TDbContext>(
                     await next.Send(inboxContext);
                     await dbContext.SaveChangesAsync(context.CancellationToken);
                     await Commit(transaction, context);
+                    if (inboxContext.StoredMessages)
+                        notifier.Committed();
 
                     continueProcessing = inboxContext.ContinueProcessing;
                     finishedThisPass = !wasFinished && inbox is { Consumed: not null, Delivered: not null };
@@ -75,12 +79,12 @@ public sealed class InboxContextFactory<TDbContext>(
         foreach (var tracked in dbContext.ChangeTracker.Entries<InboxState>().ToList())
             tracked.State = EntityState.Detached;
 
-        var inboxTable = OutboxTables.For(dbContext).InboxState;
+        var i = OutboxTables.For(dbContext).InboxState;
         _claimStatement ??= $$"""
-            INSERT INTO {{inboxTable}} ("MessageId", "ConsumerId", "LockId", "Received", "ReceiveCount")
+            INSERT INTO {{i}} ({{i["MessageId"]}}, {{i["ConsumerId"]}}, {{i["LockId"]}}, {{i["Received"]}}, {{i["ReceiveCount"]}})
             VALUES ({0}, {1}, {2}, {3}, 1)
-            ON CONFLICT ("MessageId", "ConsumerId") DO UPDATE
-                SET "LockId" = EXCLUDED."LockId", "ReceiveCount" = {{inboxTable}}."ReceiveCount" + {4}
+            ON CONFLICT ({{i["MessageId"]}}, {{i["ConsumerId"]}}) DO UPDATE
+                SET {{i["LockId"]}} = EXCLUDED.{{i["LockId"]}}, {{i["ReceiveCount"]}} = {{i}}.{{i["ReceiveCount"]}} + {4}
             RETURNING *
             """;
 

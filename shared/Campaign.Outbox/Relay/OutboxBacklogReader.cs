@@ -4,7 +4,10 @@ using Npgsql;
 
 namespace Campaign.Outbox.Relay;
 
-/// <summary>Reads how much waits in the bus outbox: pending messages, the oldest unit of work, parked units of work.</summary>
+/// <summary>
+/// Reads how much waits in the bus outbox: pending messages, the oldest unit of work, parked units of work. The age is the
+/// database's clock against the database's clock, so a host with a skewed clock reports no false lag.
+/// </summary>
 public sealed class OutboxBacklogReader<TDbContext>(IServiceScopeFactory scopeFactory, TimeProvider clock)
     where TDbContext : DbContext
 {
@@ -13,17 +16,16 @@ public sealed class OutboxBacklogReader<TDbContext>(IServiceScopeFactory scopeFa
         await using var scope = scopeFactory.CreateAsyncScope();
         var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
         var tables = OutboxTables.For(dbContext);
+        var (s, m) = (tables.OutboxState, tables.OutboxMessage);
         await dbContext.Database.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand($"""
-            SELECT (SELECT count(*) FROM {tables.OutboxMessage} WHERE "OutboxId" IS NOT NULL),
-                   (SELECT min("Created") FROM {tables.OutboxState} WHERE "Parked" IS NULL),
-                   (SELECT count(*) FROM {tables.OutboxState} WHERE "Parked" IS NOT NULL)
+            SELECT (SELECT count(*) FROM {m} WHERE {m["OutboxId"]} IS NOT NULL),
+                   greatest(clock_timestamp() - (SELECT min({s["Created"]}) FROM {s} WHERE {s["Parked"]} IS NULL), interval '0'),
+                   (SELECT count(*) FROM {s} WHERE {s["Parked"]} IS NOT NULL)
             """, (NpgsqlConnection)dbContext.Database.GetDbConnection());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-
-        var now = clock.GetUtcNow();
-        var oldest = reader.IsDBNull(1) ? TimeSpan.Zero : now.UtcDateTime - DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc);
-        return new OutboxBacklog(reader.GetInt64(0), oldest < TimeSpan.Zero ? TimeSpan.Zero : oldest, reader.GetInt64(2), now);
+        var oldest = reader.IsDBNull(1) ? TimeSpan.Zero : reader.GetTimeSpan(1);
+        return new OutboxBacklog(reader.GetInt64(0), oldest, reader.GetInt64(2), clock.GetUtcNow());
     }
 }

@@ -1,3 +1,4 @@
+using Campaign.Outbox.Configuration;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,11 +12,14 @@ namespace Campaign.Outbox.Relay;
 /// <summary>
 /// Says what is wrong with the outbox's database instead of letting the first message fail or wait for the poll: a
 /// DbContext that is not on PostgreSQL stops the start; outbox tables or columns that the model maps but the database lacks,
-/// and a missing notify trigger, make the service Unhealthy (check <c>outbox-schema-&lt;DbContext&gt;</c>) with a description
+/// and a missing trigger (the ordering trigger; the notify trigger where that wake-up is chosen), make the service Unhealthy (check <c>outbox-schema-&lt;DbContext&gt;</c>) with a description
 /// that names them, and are logged once at start. A check that passed is not repeated: the schema does not change under a
 /// running service.
 /// </summary>
-public sealed partial class OutboxSchemaCheck<TDbContext>(IServiceScopeFactory scopes, ILogger<OutboxSchemaCheck<TDbContext>> logger)
+public sealed partial class OutboxSchemaCheck<TDbContext>(
+    IServiceScopeFactory scopes,
+    EntityFrameworkOutboxOptions<TDbContext> options,
+    ILogger<OutboxSchemaCheck<TDbContext>> logger)
     : IHealthCheck, IHostedService
     where TDbContext : DbContext
 {
@@ -58,7 +62,7 @@ public sealed partial class OutboxSchemaCheck<TDbContext>(IServiceScopeFactory s
     }
 
     /// <summary>Each problem as a sentence naming the table, column or trigger; empty when the outbox can work.</summary>
-    static async Task<IReadOnlyList<string>> ProblemsAsync(TDbContext db, CancellationToken cancellationToken)
+    async Task<IReadOnlyList<string>> ProblemsAsync(TDbContext db, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         var problems = new List<string>();
@@ -88,11 +92,20 @@ public sealed partial class OutboxSchemaCheck<TDbContext>(IServiceScopeFactory s
                     problems.Add($"Table {Name(table)} lacks column(s) {string.Join(", ", missing)} that the model maps: apply the pending migrations.");
             }
 
-            if (problems.Count == 0 && db.Model.FindEntityType(typeof(OutboxState)) is { } state
-                && !await HasNotifyTriggerAsync(connection, StoreObjectIdentifier.Table(state.GetTableName()!, state.GetSchema()), cancellationToken))
+            if (problems.Count == 0)
             {
-                problems.Add($"Table {Name(StoreObjectIdentifier.Table(state.GetTableName()!, state.GetSchema()))} has no outbox_state_notify trigger: "
-                    + "other instances learn of commits only when they poll. Add migrationBuilder.AddOutboxNotifyTrigger() to a migration.");
+                var state = OutboxTables.For(db).OutboxState;
+                var table = StoreObjectIdentifier.Table(state.Name, state.Schema);
+                if (!await HasTriggerAsync(connection, table, "outbox_state_ordering", cancellationToken))
+                {
+                    problems.Add($"Table {state} has no outbox_state_ordering trigger: units of work with an ordering key would not be "
+                        + "delivered in commit order. Add migrationBuilder.AddOutboxOrderingTrigger(TargetModel!) to a migration.");
+                }
+                if (options.Notification == OutboxNotification.Trigger && !await HasTriggerAsync(connection, table, "outbox_state_notify", cancellationToken))
+                {
+                    problems.Add($"Table {state} has no outbox_state_notify trigger, and the outbox is set to be woken by it: other instances "
+                        + "learn of commits only when they poll. Add migrationBuilder.AddOutboxNotifyTrigger() to a migration.");
+                }
             }
         }
         finally
@@ -118,15 +131,16 @@ public sealed partial class OutboxSchemaCheck<TDbContext>(IServiceScopeFactory s
         return columns;
     }
 
-    static async Task<bool> HasNotifyTriggerAsync(NpgsqlConnection connection, StoreObjectIdentifier table, CancellationToken cancellationToken)
+    static async Task<bool> HasTriggerAsync(NpgsqlConnection connection, StoreObjectIdentifier table, string trigger, CancellationToken cancellationToken)
     {
         await using var query = new NpgsqlCommand("""
             SELECT EXISTS (
                 SELECT FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE t.tgname = 'outbox_state_notify' AND c.relname = $1 AND n.nspname = coalesce($2, current_schema()))
+                WHERE t.tgname = $3 AND c.relname = $1 AND n.nspname = coalesce($2, current_schema()))
             """, connection);
         query.Parameters.Add(new NpgsqlParameter { Value = table.Name });
         query.Parameters.Add(new NpgsqlParameter { Value = (object?)table.Schema ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        query.Parameters.Add(new NpgsqlParameter { Value = trigger });
         return (bool)(await query.ExecuteScalarAsync(cancellationToken))!;
     }
 

@@ -19,10 +19,11 @@ public sealed class ParkedOutboxes<TDbContext>(
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var (connection, tables) = await OpenAsync(scope, cancellationToken);
+        var (s, m) = (tables.OutboxState, tables.OutboxMessage);
         await using var command = new NpgsqlCommand($"""
-            SELECT s."OutboxId", s."Created", s."Parked", s."DeliveryAttempts", s."LastError",
-                   (SELECT count(*) FROM {tables.OutboxMessage} m WHERE m."OutboxId" = s."OutboxId")
-            FROM {tables.OutboxState} s WHERE s."Parked" IS NOT NULL ORDER BY s."Parked" LIMIT $1
+            SELECT s.{s["OutboxId"]}, s.{s["Created"]}, s.{s["Parked"]}, s.{s["DeliveryAttempts"]}, s.{s["LastError"]},
+                   (SELECT count(*) FROM {m} m WHERE m.{m["OutboxId"]} = s.{s["OutboxId"]})
+            FROM {s} s WHERE s.{s["Parked"]} IS NOT NULL ORDER BY s.{s["Parked"]} LIMIT $1
             """, connection) { Parameters = { new NpgsqlParameter { Value = limit } } };
 
         var parked = new List<ParkedOutbox>();
@@ -40,10 +41,11 @@ public sealed class ParkedOutboxes<TDbContext>(
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var (connection, tables) = await OpenAsync(scope, cancellationToken);
+        var s = tables.OutboxState;
         await using var command = new NpgsqlCommand($"""
             WITH released AS (
-                UPDATE {tables.OutboxState} SET "Parked" = NULL, "DeliveryAttempts" = 0, "NextAttemptAt" = NULL
-                WHERE "OutboxId" = $1 AND "Parked" IS NOT NULL RETURNING 1)
+                UPDATE {s} SET {s["Parked"]} = NULL, {s["DeliveryAttempts"]} = 0, {s["NextAttemptAt"]} = NULL
+                WHERE {s["OutboxId"]} = $1 AND {s["Parked"]} IS NOT NULL RETURNING 1)
             SELECT count(*), pg_notify($2, '') FROM released
             """, connection)
         {

@@ -165,7 +165,9 @@ namespace CampaignFinance.Data.Migrations
                         .HasColumnType("uuid");
 
                     b.Property<DateTime>("Created")
-                        .HasColumnType("timestamp with time zone");
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasDefaultValueSql("clock_timestamp()");
 
                     b.Property<DateTime?>("Delivered")
                         .HasColumnType("timestamp with time zone");
@@ -186,6 +188,10 @@ namespace CampaignFinance.Data.Migrations
                     b.Property<DateTime?>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("OrderingKey")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
                     b.Property<DateTime?>("Parked")
                         .HasColumnType("timestamp with time zone");
 
@@ -196,6 +202,8 @@ namespace CampaignFinance.Data.Migrations
                     b.HasKey("OutboxId");
 
                     b.HasIndex("Created");
+
+                    b.HasIndex("OrderingKey", "Created");
 
                     b.ToTable("OutboxState", (string)null);
                 });

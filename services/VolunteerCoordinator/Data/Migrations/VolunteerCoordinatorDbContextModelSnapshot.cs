@@ -166,7 +166,9 @@ namespace VolunteerCoordinator.Data.Migrations
                         .HasColumnType("uuid");
 
                     b.Property<DateTime>("Created")
-                        .HasColumnType("timestamp with time zone");
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasDefaultValueSql("clock_timestamp()");
 
                     b.Property<DateTime?>("Delivered")
                         .HasColumnType("timestamp with time zone");
@@ -187,6 +189,10 @@ namespace VolunteerCoordinator.Data.Migrations
                     b.Property<DateTime?>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("OrderingKey")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
                     b.Property<DateTime?>("Parked")
                         .HasColumnType("timestamp with time zone");
 
@@ -197,6 +203,8 @@ namespace VolunteerCoordinator.Data.Migrations
                     b.HasKey("OutboxId");
 
                     b.HasIndex("Created");
+
+                    b.HasIndex("OrderingKey", "Created");
 
                     b.ToTable("OutboxState", (string)null);
                 });

@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using Campaign.Outbox.Configuration;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Campaign.Outbox.Relay;
+
+/// <summary>
+/// The relay's SQL: claims units of work with a lease and records what the broker confirmed. No transaction stays open
+/// while messages are sent: the claim is one statement that leases the units (<c>LockId</c>, and <c>NextAttemptAt</c> as
+/// the lease's end), the record one batch that deletes what was confirmed and only touches units still leased by the same
+/// pass. A relay that dies leaves its lease to expire. Every time is the database's clock; table and column names come
+/// from the EF model.
+/// </summary>
+public sealed class OutboxStore<TDbContext>(IServiceScopeFactory scopeFactory, EntityFrameworkOutboxOptions<TDbContext> options)
+    where TDbContext : DbContext
+{
+    static readonly string[] MessageColumns =
+    [
+        nameof(OutboxMessage.SequenceNumber), nameof(OutboxMessage.MessageId), nameof(OutboxMessage.ConversationId),
+        nameof(OutboxMessage.CorrelationId), nameof(OutboxMessage.InitiatorId), nameof(OutboxMessage.RequestId),
+        nameof(OutboxMessage.SourceAddress), nameof(OutboxMessage.DestinationAddress), nameof(OutboxMessage.ResponseAddress),
+        nameof(OutboxMessage.FaultAddress), nameof(OutboxMessage.ExpirationTime), nameof(OutboxMessage.SentTime),
+        nameof(OutboxMessage.Headers), nameof(OutboxMessage.Properties), nameof(OutboxMessage.ContentType),
+        nameof(OutboxMessage.MessageType), nameof(OutboxMessage.Body),
+    ];
+
+    OutboxTables? _tables;
+    string? _claimSql;
+
+    /// <summary>
+    /// Leases the next due units of work (oldest first; a unit whose ordering key has an older unit waiting is not due) and
+    /// loads their messages in order, within the pass's budget of messages and bytes. A unit that did not fit is not leased.
+    /// </summary>
+    public async Task<OutboxClaim> ClaimAsync(Guid lockId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var (connection, tables) = await OpenAsync(scope, cancellationToken);
+        _claimSql ??= ClaimSql(tables);
+
+        await using var command = new NpgsqlCommand(_claimSql, connection) { CommandTimeout = (int)options.QueryTimeout.TotalSeconds };
+        command.Parameters.Add(new NpgsqlParameter { Value = options.QueryMessageLimit });
+        command.Parameters.Add(new NpgsqlParameter { Value = options.MessageDeliveryLimit });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)options.MaxMessagesPerPass });
+        command.Parameters.Add(new NpgsqlParameter { Value = options.MaxBytesPerPass });
+        command.Parameters.Add(new NpgsqlParameter { Value = lockId });
+        command.Parameters.Add(new NpgsqlParameter { Value = options.LeaseDuration });
+
+        var claimed = Stopwatch.GetTimestamp();
+        var units = new List<ClaimedOutbox>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var outboxId = reader.GetGuid(0);
+                if (units.Count == 0 || units[^1].OutboxId != outboxId)
+                {
+                    units.Add(new ClaimedOutbox(outboxId, reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                        reader.GetTimeSpan(3), claimed));
+                }
+                if (!reader.IsDBNull(4))
+                    units[^1].Messages.Add(ReadMessage(reader, outboxId, 4));
+            }
+        }
+        if (units.Count > 0)
+            return new OutboxClaim(units, null);
+
+        // Nothing due: the earliest unit backing off (or leased by a relay that may have died) decides when to look again.
+        var s = tables.OutboxState;
+        await using var due = new NpgsqlCommand($"""
+            SELECT min({s["NextAttemptAt"]}) - clock_timestamp() FROM {s}
+            WHERE {s["Parked"]} IS NULL AND {s["NextAttemptAt"]} > clock_timestamp()
+            """, connection);
+        var next = await due.ExecuteScalarAsync(cancellationToken);
+        return new OutboxClaim(units, next is TimeSpan wait ? wait : null);
+    }
+
+    static string ClaimSql(OutboxTables tables)
+    {
+        var s = tables.OutboxState;
+        var m = tables.OutboxMessage;
+        var messageColumns = string.Join(", ", MessageColumns.Select(c => $"x.{m[c]}"));
+        var pickedColumns = string.Join(", ", MessageColumns.Select(c => $"p.{m[c]}"));
+
+        // due: units due now, oldest first, skipping any another pass is claiming; a keyed unit only when no older unit with its
+        //      key is still there (delivering, backing off or parked), so one key's units leave in order, across relays too.
+        // loaded: their first messages, numbered and summed in delivery order; picked: the prefix that fits the budget (the
+        //      first message always does, so one large message cannot stall the outbox).
+        // leased: every unit with a picked message, or none at all (emptied earlier), is leased to this pass.
+        return $"""
+            WITH due AS (
+                SELECT s.{s["OutboxId"]} AS id, s.{s["Created"]} AS created, s.{s["DeliveryAttempts"]} AS attempts,
+                       s.{s["OrderingKey"]} AS key
+                FROM {s} s
+                WHERE s.{s["Parked"]} IS NULL AND (s.{s["NextAttemptAt"]} IS NULL OR s.{s["NextAttemptAt"]} <= clock_timestamp())
+                  AND (s.{s["OrderingKey"]} IS NULL OR NOT EXISTS (
+                      SELECT FROM {s} e WHERE e.{s["OrderingKey"]} = s.{s["OrderingKey"]}
+                        AND (e.{s["Created"]}, e.{s["OutboxId"]}) < (s.{s["Created"]}, s.{s["OutboxId"]})))
+                ORDER BY s.{s["Created"]}, s.{s["OutboxId"]}
+                LIMIT $1
+                FOR UPDATE OF s SKIP LOCKED),
+            loaded AS (
+                SELECT d.id, d.created, d.attempts, d.key, x.*,
+                       count(*) OVER w AS n, sum(coalesce(octet_length(x.{m["Body"]}), 0)) OVER w AS bytes
+                FROM due d LEFT JOIN LATERAL (
+                    SELECT {messageColumns} FROM {m} x WHERE x.{m["OutboxId"]} = d.id ORDER BY x.{m["SequenceNumber"]} LIMIT $2) x ON true
+                WINDOW w AS (ORDER BY d.created, d.id, x.{m["SequenceNumber"]} ROWS UNBOUNDED PRECEDING)),
+            picked AS (
+                SELECT * FROM loaded WHERE n = 1 OR (n <= $3 AND bytes <= $4)),
+            leased AS (
+                UPDATE {s} s SET {s["LockId"]} = $5, {s["NextAttemptAt"]} = clock_timestamp() + $6
+                WHERE s.{s["OutboxId"]} IN (SELECT id FROM picked)
+                RETURNING s.{s["OutboxId"]})
+            SELECT p.id, p.attempts, p.key, clock_timestamp() - p.created, {pickedColumns}
+            FROM picked p
+            ORDER BY p.created, p.id, p.{m["SequenceNumber"]}
+            """;
+    }
+
+    /// <summary>
+    /// One batch: deletes the confirmed messages and the units left empty, makes units with messages left due again at once,
+    /// books message faults (back-off, then parking), and hands units that met broker trouble back without counting an attempt.
+    /// Only units still leased by <paramref name="lockId"/> are touched: one whose lease ran out belongs to whoever took it.
+    /// </summary>
+    public async Task RecordAsync(Guid lockId, IReadOnlyList<ClaimedOutbox> units, IReadOnlyList<(ClaimedOutbox Unit, TimeSpan RetryIn, bool Park)> faults)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var (connection, tables) = await OpenAsync(scope, CancellationToken.None);
+        var s = tables.OutboxState;
+        var m = tables.OutboxMessage;
+        await using var batch = new NpgsqlBatch(connection) { Timeout = (int)options.QueryTimeout.TotalSeconds };
+
+        var sent = units.SelectMany(u => u.Sent).ToArray();
+        if (sent.Length > 0)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"DELETE FROM {m} WHERE {m["SequenceNumber"]} = ANY($1)")
+            {
+                Parameters = { new NpgsqlParameter { Value = sent } },
+            });
+        }
+
+        var done = units.Where(u => u.Failure is null).Select(u => u.OutboxId).ToArray();
+        if (done.Length > 0)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"""
+                DELETE FROM {s} s WHERE s.{s["OutboxId"]} = ANY($1) AND s.{s["LockId"]} = $2
+                  AND NOT EXISTS (SELECT FROM {m} x WHERE x.{m["OutboxId"]} = s.{s["OutboxId"]})
+                """)
+            {
+                Parameters = { new NpgsqlParameter { Value = done }, new NpgsqlParameter { Value = lockId } },
+            });
+        }
+
+        // Units with messages left (they did not fit the pass), and units that met broker trouble: due again now.
+        var release = units.Where(u => u.Failure is null || u.BrokerTrouble).Select(u => u.OutboxId).ToArray();
+        if (release.Length > 0)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(
+                $"UPDATE {s} SET {s["NextAttemptAt"]} = NULL WHERE {s["OutboxId"]} = ANY($1) AND {s["LockId"]} = $2")
+            {
+                Parameters = { new NpgsqlParameter { Value = release }, new NpgsqlParameter { Value = lockId } },
+            });
+        }
+
+        foreach (var (unit, retryIn, park) in faults)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"""
+                UPDATE {s} SET {s["DeliveryAttempts"]} = $2, {s["NextAttemptAt"]} = clock_timestamp() + $3, {s["LastError"]} = $4,
+                    {s["Parked"]} = CASE WHEN $5 THEN clock_timestamp() END
+                WHERE {s["OutboxId"]} = $1 AND {s["LockId"]} = $6
+                """)
+            {
+                Parameters =
+                {
+                    new NpgsqlParameter { Value = unit.OutboxId },
+                    new NpgsqlParameter { Value = unit.DeliveryAttempts + 1 },
+                    new NpgsqlParameter { Value = retryIn },
+                    new NpgsqlParameter { Value = DeliveryFailure.Describe(unit.Failure!) },
+                    new NpgsqlParameter { Value = park },
+                    new NpgsqlParameter { Value = lockId },
+                },
+            });
+        }
+
+        if (batch.BatchCommands.Count > 0)
+            await batch.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    async Task<(NpgsqlConnection, OutboxTables)> OpenAsync(AsyncServiceScope scope, CancellationToken cancellationToken)
+    {
+        var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        _tables ??= OutboxTables.For(dbContext);
+        await dbContext.Database.OpenConnectionAsync(cancellationToken);
+        return ((NpgsqlConnection)dbContext.Database.GetDbConnection(), _tables);
+    }
+
+    static OutboxMessage ReadMessage(NpgsqlDataReader reader, Guid outboxId, int first) => new()
+    {
+        OutboxId = outboxId,
+        SequenceNumber = reader.GetInt64(first),
+        MessageId = reader.GetGuid(first + 1),
+        ConversationId = NullableGuid(reader, first + 2),
+        CorrelationId = NullableGuid(reader, first + 3),
+        InitiatorId = NullableGuid(reader, first + 4),
+        RequestId = NullableGuid(reader, first + 5),
+        SourceAddress = NullableUri(reader, first + 6),
+        DestinationAddress = NullableUri(reader, first + 7),
+        ResponseAddress = NullableUri(reader, first + 8),
+        FaultAddress = NullableUri(reader, first + 9),
+        ExpirationTime = reader.IsDBNull(first + 10) ? null : reader.GetDateTime(first + 10),
+        SentTime = reader.GetDateTime(first + 11),
+        Headers = reader.IsDBNull(first + 12) ? null : reader.GetString(first + 12),
+        Properties = reader.IsDBNull(first + 13) ? null : reader.GetString(first + 13),
+        ContentType = reader.GetString(first + 14),
+        MessageType = reader.GetString(first + 15),
+        Body = reader.GetString(first + 16),
+    };
+
+    static Guid? NullableGuid(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetGuid(ordinal);
+
+    static Uri? NullableUri(NpgsqlDataReader reader, int ordinal) =>
+        !reader.IsDBNull(ordinal) && Uri.TryCreate(reader.GetString(ordinal), UriKind.Absolute, out var uri) ? uri : null;
+}
+
+/// <summary>What one claim leased, and when the earliest unit not due now falls due (database clock, as a wait from now).</summary>
+public sealed record OutboxClaim(IReadOnlyList<ClaimedOutbox> Units, TimeSpan? NextDueIn);
+
+/// <summary>A leased unit of work with the messages loaded for this pass, and what became of them.</summary>
+public sealed class ClaimedOutbox(Guid outboxId, int deliveryAttempts, string? orderingKey, TimeSpan ageAtClaim, long claimedAt)
+{
+    public Guid OutboxId { get; } = outboxId;
+    public int DeliveryAttempts { get; } = deliveryAttempts;
+    public string? OrderingKey { get; } = orderingKey;
+    public List<OutboxMessage> Messages { get; } = [];
+    public List<long> Sent { get; } = [];
+    public Exception? Failure { get; set; }
+    public bool BrokerTrouble { get; set; }
+
+    /// <summary>Since the unit of work was written, on the database's clock at the claim and this host's monotonic clock since.</summary>
+    public TimeSpan Age => ageAtClaim + Stopwatch.GetElapsedTime(claimedAt);
+}
