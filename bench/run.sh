@@ -3,6 +3,8 @@
 #
 #   bench/run.sh            quick mode: S1/S3 with 20,000 events, S2 10 s per run, write path; 3 interleaved repetitions (~6-8 min)
 #   bench/run.sh --full     the figures: S1/S3 with 100,000 events, S2 20 s per run
+#   bench/run.sh --durable  on a second private PostgreSQL with production durability (fsync, synchronous_commit and
+#                           full_page_writes on): the write path at 1/16/64 writers and the relay's wake-up
 #   bench/run.sh --help     every option (--events, --reps, --only, --s2-seconds, ...)
 #
 # Starts the private PostgreSQL and RabbitMQ (deploy/local/infra up), builds the benchmark in Release, runs it, writes
@@ -23,6 +25,15 @@ for arg in "$@"; do
 done
 
 deploy/local/infra up >&2
+for arg in "$@"; do
+    if [[ $arg == "--durable" ]]; then
+        deploy/local/infra postgres-durable start >&2
+        # Same roles and passwords, the durable cluster's port: every database the benchmark creates lives there.
+        . deploy/local/config.sh
+        campaign_export_infra_env
+        export CAMPAIGN_PG_ADMIN="${CAMPAIGN_PG_ADMIN/Port=$CAMPAIGN_PG_PORT;/Port=$CAMPAIGN_PG_DURABLE_PORT;}"
+    fi
+done
 echo "[bench] building (Release)" >&2
 dotnet build "$PROJECT" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
 exec dotnet "$DLL" "$@"

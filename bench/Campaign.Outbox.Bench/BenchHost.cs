@@ -1,3 +1,4 @@
+using Campaign.Outbox.Configuration;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -51,7 +52,7 @@ sealed class BenchHost : IAsyncDisposable
     public string MessageExchange { get; }
 
     public static async Task<BenchHost> StartAsync(string? connectionString, OutboxMode outbox, string entityPrefix, string? queue,
-        Recorder? recorder, LogCounter logs, RelayTuning tuning)
+        Recorder? recorder, LogCounter logs, RelayTuning tuning, OutboxNotification notification = OutboxNotification.AfterCommit)
     {
         ArgumentNullException.ThrowIfNull(tuning);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -78,6 +79,7 @@ sealed class BenchHost : IAsyncDisposable
                         o.QueryMessageLimit = batch;
                     o.UseBusOutbox(b =>
                     {
+                        b.Notification = notification;
                         if (tuning.Concurrency is { } concurrency)
                             b.DeliveryConcurrency = concurrency;
                         if (outbox == OutboxMode.WriteOnly)

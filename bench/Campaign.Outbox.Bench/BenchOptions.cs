@@ -15,6 +15,8 @@ sealed class BenchOptions
     public IReadOnlyList<int> WriteWriters { get; private set; } = [1, 4];
     public int S3Concurrency { get; private set; } = 100;
     public bool Full { get; private set; }
+    public bool Durable { get; private set; }
+    public bool Seed { get; private set; }
     public IReadOnlyList<WriteKind> WriteKinds { get; private set; } = [WriteKind.Plain, WriteKind.Outbox];
     public bool Warmup { get; private set; } = true;
     public ISet<string> Only { get; private set; } = new HashSet<string>(["s1", "s2", "s3", "write"], StringComparer.OrdinalIgnoreCase);
@@ -27,14 +29,19 @@ sealed class BenchOptions
     public const string Usage = """
         Campaign.Outbox benchmarks (docs/how-we-measure.md): S1 backlog drain, S2 steady latency, S3 direct ceiling, write path.
           --full                  S1/S3 with 100,000 events and S2 for 20 s (default: quick, 20,000 events, S2 10 s)
+          --durable               on the durable PostgreSQL (run.sh starts it): the write path at 1/16/64 writers, with the
+                                  outbox woken after the commit, with the NOTIFY trigger, and without the outbox, and S2 at
+                                  100/s with the relay in a 2nd process (its wake-up); the other options still apply
           --events=N              events for S1 and S3
           --reps=N                interleaved repetitions of every configuration (default 3, at least 3 for figures that count)
           --writers=N             concurrent writers in the S1 write phase (default 4)
           --s2-seconds=S          S2 duration per configuration run
           --s2-rates=100,300,500  S2 rates; --two-relay-rate=500 (0 = skip the two-relay run)
+          --seed                  S1's backlog copied by SQL from one event written through the outbox (for
+                                  --events=1000000: the relay's memory while it drains a million)
           --write-tx=N            transactions per write-path run (default 2000); --write-writers=1,4
           --write-diagnostics     write path also as plain insert in an explicit transaction, and outbox without the NOTIFY trigger
-          --write-kinds=K,...     write-path variants: plain, outbox, plainInTransaction, outboxWithoutNotify
+          --write-kinds=K,...     write-path variants: plain, outbox, plainInTransaction, outboxWithoutNotify, outboxNotifyTrigger
           --s3-concurrency=N      publishes in flight in S3 (default 100)
           --only=s1,s2,s3,write   scenarios to run (S1's ratio needs s3 too)
           --no-warmup             skip the discarded warm-up round
@@ -76,6 +83,14 @@ sealed class BenchOptions
             switch (name)
             {
                 case "--full": o.Full = true; break;
+                case "--durable":
+                    o.Durable = true;
+                    o.WriteWriters = [1, 16, 64];
+                    o.WriteKinds = [WriteKind.Plain, WriteKind.PlainInTransaction, WriteKind.Outbox, WriteKind.OutboxWithoutNotify, WriteKind.OutboxNotifyTrigger];
+                    o.Only = new HashSet<string>(["write", "s2"], StringComparer.OrdinalIgnoreCase);
+                    o.S2Rates = [100];
+                    o.TwoRelayRate = 0;
+                    break;
                 case "--events": events = Int(); break;
                 case "--reps": o.Reps = Int(); break;
                 case "--writers": o.Writers = Int(); break;
@@ -87,7 +102,8 @@ sealed class BenchOptions
                 case "--s3-concurrency": o.S3Concurrency = Int(); break;
                 case "--only": o.Only = new HashSet<string>(Value().Split(',', StringSplitOptions.RemoveEmptyEntries), StringComparer.OrdinalIgnoreCase); break;
                 case "--no-warmup": o.Warmup = false; break;
-                case "--write-diagnostics": o.WriteKinds = [WriteKind.Plain, WriteKind.Outbox, WriteKind.PlainInTransaction, WriteKind.OutboxWithoutNotify]; break;
+                case "--seed": o.Seed = true; break;
+                case "--write-diagnostics": o.WriteKinds = [WriteKind.Plain, WriteKind.Outbox, WriteKind.PlainInTransaction, WriteKind.OutboxWithoutNotify, WriteKind.OutboxNotifyTrigger]; break;
                 case "--write-kinds": o.WriteKinds = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(k => Enum.Parse<WriteKind>(k, ignoreCase: true))]; break;
                 case "--relay-concurrency": concurrency = Int(); break;
                 case "--relay-batch": batch = Int(); break;

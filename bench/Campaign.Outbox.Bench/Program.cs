@@ -32,7 +32,8 @@ var runId = started.ToString("MMddHHmmss", CultureInfo.InvariantCulture) + "-" +
 var outDir = options.Out ?? Path.Combine(TestInfrastructure.RepositoryRoot, "bench", "results", started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
 Directory.CreateDirectory(outDir);
 var machine = Machine.Describe();
-Log($"run {runId}: {machine}");
+var databaseSettings = await Machine.DatabaseAsync();
+Log($"run {runId}: {machine}; {databaseSettings}");
 Log($"events {options.Events:N0}, reps {options.Reps}, S1 writers {options.Writers}, S2 {options.S2Seconds} s at {string.Join("/", options.S2Rates)}/s, "
     + $"write path {options.WriteTransactions:N0} tx at {string.Join("/", options.WriteWriters)} writer(s); results in {outDir}");
 
@@ -93,7 +94,7 @@ for (var rep = 1; rep <= options.Reps; rep++)
 }
 
 var command = "bench/run.sh" + (options.Raw.Count > 0 ? " " + string.Join(' ', options.Raw) : "");
-var report = Report.Markdown(scenarios.Results, options, machine, started, clock.Elapsed, command);
+var report = Report.Markdown(scenarios.Results, options, machine, databaseSettings, started, clock.Elapsed, command);
 await File.WriteAllTextAsync(Path.Combine(outDir, "results.md"), report);
 await File.WriteAllTextAsync(Path.Combine(outDir, "results.json"), JsonSerializer.Serialize(new
 {
@@ -102,6 +103,7 @@ await File.WriteAllTextAsync(Path.Combine(outDir, "results.json"), JsonSerialize
     elapsedSeconds = clock.Elapsed.TotalSeconds,
     command,
     machine,
+    database = databaseSettings,
     options = new
     {
         options.Events, options.Reps, options.Writers, options.S2Seconds, options.S2Rates, options.TwoRelayRate,
@@ -132,6 +134,19 @@ static void Log(string message) => Console.Error.WriteLine($"[bench] {message}")
 /// <summary>What the figures were measured on.</summary>
 static class Machine
 {
+    /// <summary>The PostgreSQL server and the settings a write-path figure depends on.</summary>
+    public static async Task<string> DatabaseAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(TestInfrastructure.PostgresAdmin);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            "SELECT current_setting('server_version'), current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes'), inet_server_port()",
+            connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return $"PostgreSQL {reader.GetString(0)} on port {reader.GetInt32(4)}: fsync={reader.GetString(1)}, synchronous_commit={reader.GetString(2)}, full_page_writes={reader.GetString(3)}";
+    }
+
     public static string Describe()
     {
         var cpu = File.Exists("/proc/cpuinfo")

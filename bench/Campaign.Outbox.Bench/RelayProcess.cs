@@ -40,6 +40,7 @@ static class RelayMode
 
         BenchHost? host = null;
         OutboxRelay<BenchDbContext>? relay = null;
+        OutboxListener<BenchDbContext>? listener = null;
         RunStart? start = null;
         await foreach (var line in commands.Reader.ReadAllAsync())
         {
@@ -54,6 +55,9 @@ static class RelayMode
             {
                 start = RunStart.Now(meter, logs);
                 memory.Reset();
+                // The relay and its LISTEN connection, as AddEntityFrameworkOutbox would run them, started and stopped per run.
+                listener = ActivatorUtilities.CreateInstance<OutboxListener<BenchDbContext>>(host.Services);
+                await listener.StartAsync(CancellationToken.None);
                 relay = ActivatorUtilities.CreateInstance<OutboxRelay<BenchDbContext>>(host.Services);
                 await relay.StartAsync(CancellationToken.None);
                 Emit("started", new { pid = Environment.ProcessId });
@@ -67,15 +71,17 @@ static class RelayMode
             else if (line == "stop" && relay is not null)
             {
                 var stats = start!.Finish(meter, logs, memory);
-                await StopAsync(relay);
+                await StopAsync(relay, listener);
                 relay = null;
+                listener = null;
                 Emit("stopped", stats);
             }
             else if (line == "unhost" && host is not null)
             {
                 if (relay is not null)
-                    await StopAsync(relay);
+                    await StopAsync(relay, listener);
                 relay = null;
+                listener = null;
                 await host.DisposeAsync();
                 host = null;
                 NpgsqlConnection.ClearAllPools();
@@ -88,7 +94,7 @@ static class RelayMode
         }
 
         if (relay is not null)
-            await StopAsync(relay);
+            await StopAsync(relay, listener);
         if (host is not null)
             await host.DisposeAsync();
         await sampling.CancelAsync();
@@ -97,11 +103,16 @@ static class RelayMode
         return 0;
     }
 
-    static async Task StopAsync(OutboxRelay<BenchDbContext> relay)
+    static async Task StopAsync(OutboxRelay<BenchDbContext> relay, OutboxListener<BenchDbContext>? listener)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await relay.StopAsync(timeout.Token);
         relay.Dispose();
+        if (listener is not null)
+        {
+            await listener.StopAsync(timeout.Token);
+            listener.Dispose();
+        }
 
         // The stopped relay's LISTEN connection went back to Npgsql's pool; reused by the next relay it can stall that
         // relay's start for up to ~30 s (docs/benchmarks.md, "Issues found in Campaign.Outbox"). Start the next one clean.

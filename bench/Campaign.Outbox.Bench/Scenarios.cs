@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Campaign.Outbox.Configuration;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,14 +24,17 @@ enum WriteKind
     /// <summary>One business row, SaveChanges (EF sends a lone INSERT without a transaction block).</summary>
     Plain = 0,
 
-    /// <summary>One business row and one event through the bus outbox (three rows, NOTIFY trigger), SaveChanges.</summary>
+    /// <summary>One business row and one event through the bus outbox (three rows), SaveChanges; relays woken after the commit.</summary>
     Outbox = 1,
 
     /// <summary>Diagnostic: the plain insert inside an explicit transaction (BEGIN … COMMIT, one more round trip).</summary>
     PlainInTransaction = 2,
 
-    /// <summary>Diagnostic: the outbox write on a database without the NOTIFY trigger.</summary>
+    /// <summary>Diagnostic: the outbox write with no wake-up at all (relays would find it by polling).</summary>
     OutboxWithoutNotify = 3,
+
+    /// <summary>The earlier design: the outbox write with the NOTIFY trigger inside the business transaction.</summary>
+    OutboxNotifyTrigger = 4,
 }
 
 /// <summary>The scenarios of docs/how-we-measure.md, one configuration run per call, each on its own database and queue.</summary>
@@ -151,7 +155,9 @@ sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
             var run = Guid.NewGuid();
             recorder.Reset(run, events, events);
             var w0 = CpuProbe.Take(relay.Pid);
-            var writeTime = await WriteFixedAsync(host.Services, events, options.Writers, WriteKind.Outbox, run);
+            var writeTime = options.Seed
+                ? await SeedAsync(host.Services, database.ConnectionString, events, run)
+                : await WriteFixedAsync(host.Services, events, options.Writers, WriteKind.Outbox, run);
             var w1 = CpuProbe.Take(relay.Pid);
             var pending = await CountOutboxAsync(database.ConnectionString);
 
@@ -212,11 +218,17 @@ sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
         var (_, _, prefix) = Names("w", rep);
         string? exchange = null;
         await using var database = await CreateDatabaseAsync("write");
-        await BenchDbContext.CreateSchemaAsync(database.ConnectionString, notifyTrigger: kind != WriteKind.OutboxWithoutNotify);
+        await BenchDbContext.CreateSchemaAsync(database.ConnectionString, notifyTrigger: kind == WriteKind.OutboxNotifyTrigger);
         try
         {
+            var notification = kind switch
+            {
+                WriteKind.OutboxNotifyTrigger => OutboxNotification.Trigger,
+                WriteKind.OutboxWithoutNotify => OutboxNotification.None,
+                _ => OutboxNotification.AfterCommit,
+            };
             await using var host = await BenchHost.StartAsync(database.ConnectionString, OutboxMode.WriteOnly, prefix, null, null, _logs,
-                options.Tuning);
+                options.Tuning, notification);
             exchange = host.MessageExchange;
             var run = Guid.NewGuid();
             await WriteFixedAsync(host.Services, Math.Min(300, transactions), writers, kind, run);
@@ -249,7 +261,8 @@ sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
         WriteKind.Plain => "plain EF insert",
         WriteKind.Outbox => "EF insert + outbox publish",
         WriteKind.PlainInTransaction => "plain EF insert in an explicit transaction",
-        _ => "EF insert + outbox publish, no NOTIFY trigger",
+        WriteKind.OutboxNotifyTrigger => "EF insert + outbox publish, NOTIFY trigger in the transaction (before)",
+        _ => "EF insert + outbox publish, no wake-up at all",
     };
 
     /// <summary>Runs <paramref name="count"/> transactions on <paramref name="writers"/> concurrent writers, as fast as they go.</summary>
@@ -274,7 +287,7 @@ sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BenchDbContext>();
         db.Rows.Add(new BusinessRow { Id = Guid.CreateVersion7(), Seq = seq + offset, Amount = 25m, CreatedAt = DateTime.UtcNow });
-        if (kind is WriteKind.Outbox or WriteKind.OutboxWithoutNotify)
+        if (kind is WriteKind.Outbox or WriteKind.OutboxWithoutNotify or WriteKind.OutboxNotifyTrigger)
         {
             await scope.ServiceProvider.GetRequiredService<IPublishEndpoint>().Publish(new BenchEvent(run, seq, Stopwatch.GetTimestamp()));
             await db.SaveChangesAsync();
@@ -445,6 +458,51 @@ sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
             yield return queue;
         if (!string.IsNullOrEmpty(messageExchange))
             yield return messageExchange;
+    }
+
+    /// <summary>
+    /// A backlog too large to write through EF in reasonable time (1,000,000 events): one unit of work written through the
+    /// outbox, then copied by SQL in batches, each copy its own unit of work with a new message id and its own sequence
+    /// number in the body. What the relay reads is byte for byte what the outbox writes.
+    /// </summary>
+    static async Task<TimeSpan> SeedAsync(IServiceProvider services, string connectionString, int events, Guid run)
+    {
+        var clock = Stopwatch.StartNew();
+        await WriteOneAsync(services, run, 0, 0, WriteKind.Outbox, null);
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        const int Batch = 50_000;
+        for (var from = 1; from < events; from += Batch)
+        {
+            await using var copy = new Npgsql.NpgsqlCommand("""
+                WITH t AS (SELECT * FROM "OutboxMessage" ORDER BY "SequenceNumber" LIMIT 1),
+                     s AS (SELECT g, gen_random_uuid() AS outbox, gen_random_uuid() AS message FROM generate_series($1::bigint, $2::bigint) g),
+                     states AS (INSERT INTO "OutboxState" ("OutboxId", "LockId", "Created") SELECT outbox, outbox, clock_timestamp() FROM s)
+                INSERT INTO "OutboxMessage" ("MessageId", "ConversationId", "CorrelationId", "InitiatorId", "RequestId", "SourceAddress",
+                    "DestinationAddress", "ResponseAddress", "FaultAddress", "ExpirationTime", "EnqueueTime", "SentTime", "Headers",
+                    "Properties", "ContentType", "MessageType", "Body", "OutboxId")
+                SELECT s.message, t."ConversationId", t."CorrelationId", t."InitiatorId", t."RequestId", t."SourceAddress",
+                    t."DestinationAddress", t."ResponseAddress", t."FaultAddress", t."ExpirationTime", t."EnqueueTime", t."SentTime", t."Headers",
+                    t."Properties", t."ContentType", t."MessageType",
+                    replace(regexp_replace(t."Body", '"seq":(\s*)0\M', '"seq":\1' || s.g), t."MessageId"::text, s.message::text), s.outbox
+                FROM s CROSS JOIN t ORDER BY s.g
+                """, connection) { CommandTimeout = 600 };
+            copy.Parameters.Add(new Npgsql.NpgsqlParameter { Value = (long)from });
+            copy.Parameters.Add(new Npgsql.NpgsqlParameter { Value = (long)Math.Min(events - 1, from + Batch - 1) });
+            await copy.ExecuteNonQueryAsync();
+        }
+        await using (var check = new Npgsql.NpgsqlCommand("""
+            SELECT count(*) FILTER (WHERE "Body" ~ '"seq":\s*1\M'), min("Body") FROM "OutboxMessage"
+            """, connection))
+        await using (var reader = await check.ExecuteReaderAsync())
+        {
+            await reader.ReadAsync();
+            if (events > 1 && reader.GetInt64(0) != 1)
+                throw new InvalidOperationException($"Seeding the backlog: the template body has no \"seq\": 0 to replace: {reader.GetString(1)}");
+        }
+        await using (var analyze = new Npgsql.NpgsqlCommand("""ANALYZE "OutboxState"; ANALYZE "OutboxMessage";""", connection))
+            await analyze.ExecuteNonQueryAsync();
+        return clock.Elapsed;
     }
 
     /// <summary>Messages still in the outbox table.</summary>

@@ -6,6 +6,8 @@
 CAMPAIGN_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 
 : "${CAMPAIGN_PG_PORT:=55432}"
+# The durable cluster (bench/run.sh --durable) only; never started by up.
+: "${CAMPAIGN_PG_DURABLE_PORT:=55442}"
 : "${CAMPAIGN_RABBITMQ_PORT:=55672}"
 : "${CAMPAIGN_RABBITMQ_MANAGEMENT_PORT:=55673}"
 # AMQP over TLS: what the services use (the plain port above is for the operators' tools on loopback).

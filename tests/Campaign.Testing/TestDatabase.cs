@@ -39,7 +39,21 @@ public sealed class TestDatabase : IAsyncDisposable
         NpgsqlConnection.ClearAllPools();
         await using var admin = new NpgsqlConnection(TestInfrastructure.PostgresAdmin);
         await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", admin);
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException exception) when (exception.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse
+                && attempt < 10)
+            {
+                // A server process the admin role may not end (autovacuum, busy with the rows a test just deleted) is still in
+                // the database; it is gone within moments.
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+            }
+        }
     }
 }
