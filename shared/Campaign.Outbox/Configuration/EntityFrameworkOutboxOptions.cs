@@ -33,6 +33,12 @@ public class EntityFrameworkOutboxOptions
     /// </summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Largest message body the relay sends (RabbitMQ 4's default <c>max_message_size</c>, 16 MiB). A larger one is refused
+    /// before it reaches the broker, as the broker would refuse it: a fault of that message, which parks its unit of work.
+    /// </summary>
+    public long MaxMessageSize { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>How other processes' relays learn of a commit; the poll (<see cref="QueryDelay"/>) is the safety net of each.</summary>
     public OutboxNotification Notification { get; set; } = OutboxNotification.AfterCommit;
 

@@ -35,6 +35,7 @@ public interface IEntityFrameworkBusOutboxConfigurator
     int MaxMessagesPerPass { get; set; }
     long MaxBytesPerPass { get; set; }
     TimeSpan LeaseDuration { get; set; }
+    long MaxMessageSize { get; set; }
 
     /// <summary>For write-only instances: messages are stored, another instance delivers them.</summary>
     void DisableDeliveryService();
@@ -59,6 +60,7 @@ sealed class OutboxConfigurator(EntityFrameworkOutboxOptions options) : IEntityF
     public int MaxMessagesPerPass { get => options.MaxMessagesPerPass; set => options.MaxMessagesPerPass = value; }
     public long MaxBytesPerPass { get => options.MaxBytesPerPass; set => options.MaxBytesPerPass = value; }
     public TimeSpan LeaseDuration { get => options.LeaseDuration; set => options.LeaseDuration = value; }
+    public long MaxMessageSize { get => options.MaxMessageSize; set => options.MaxMessageSize = value; }
 
     public IEntityFrameworkOutboxConfigurator UsePostgres() => this;
 

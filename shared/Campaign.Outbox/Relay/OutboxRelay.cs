@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Campaign.Outbox.Configuration;
 using Campaign.Outbox.Delivery;
@@ -28,6 +29,9 @@ public sealed partial class OutboxRelay<TDbContext>(
     where TDbContext : DbContext
 {
     static readonly string ContextName = typeof(TDbContext).Name;
+    readonly BrokerRefusals _refusals = new();
+    long _retryDue = long.MaxValue; // when the earliest unit this relay saw fail is due again (Stopwatch timestamp)
+    ConnectHandle? _refusalObserver;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(Enumerable.Range(0, options.DeliveryConcurrency).Select(_ => Task.Run(() => DeliverAsync(stoppingToken), CancellationToken.None)));
@@ -74,7 +78,16 @@ public sealed partial class OutboxRelay<TDbContext>(
                 if (pass.Claimed >= options.QueryMessageLimit || pass.Unblocked)
                     continue;
 
+                // A unit that failed here falls due again after its back-off, even when later passes found other work.
+                var retryDue = Interlocked.Read(ref _retryDue);
+                if (retryDue != long.MaxValue && Stopwatch.GetTimestamp() >= retryDue)
+                {
+                    Interlocked.CompareExchange(ref _retryDue, long.MaxValue, retryDue);
+                    continue;
+                }
                 var wait = pass.NextDueIn is { } due && due < options.QueryDelay ? due : options.QueryDelay;
+                if (retryDue != long.MaxValue && Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), retryDue) is var untilRetry && untilRetry < wait)
+                    wait = untilRetry;
                 await WakeSignal.WaitAsync(wake, wait, clock, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -97,6 +110,7 @@ public sealed partial class OutboxRelay<TDbContext>(
     /// <summary>One claim-send-record pass; returns what it did. Public so tests and tools can drive the relay step by step.</summary>
     public async Task<RelayPass> RunPassAsync(CancellationToken cancellationToken = default)
     {
+        _refusalObserver ??= bus.ConnectSendObserver(_refusals);
         var lockId = NewId.NextGuid();
         var claim = await store.ClaimAsync(lockId, cancellationToken);
         if (claim.Units.Count == 0)
@@ -122,6 +136,7 @@ public sealed partial class OutboxRelay<TDbContext>(
                 LogAttemptFailed(logger, unit.Failure, ContextName, unit.OutboxId, attempts);
                 if (nextRetry is null || retryIn < nextRetry)
                     nextRetry = retryIn;
+                RetryAt(Stopwatch.GetTimestamp() + (long)(retryIn.TotalSeconds * Stopwatch.Frequency));
             }
         }
         await store.RecordAsync(lockId, claim.Units, faults);
@@ -131,6 +146,15 @@ public sealed partial class OutboxRelay<TDbContext>(
             metrics.Delivered(ContextName, delivered);
         var unblocked = claim.Units.Any(u => u is { Failure: null, OrderingKey: not null });
         return new RelayPass(claim.Units.Count, delivered, claim.Units.Any(u => u.BrokerTrouble), nextRetry, unblocked);
+    }
+
+    void RetryAt(long due)
+    {
+        for (var current = Interlocked.Read(ref _retryDue); due < current; current = Interlocked.Read(ref _retryDue))
+        {
+            if (Interlocked.CompareExchange(ref _retryDue, due, current) == current)
+                return;
+        }
     }
 
     async Task SendAsync(ClaimedOutbox unit, CancellationToken lease)
@@ -145,6 +169,11 @@ public sealed partial class OutboxRelay<TDbContext>(
                 // so it is counted against its outbox and not mistaken for a slow broker.
                 if (message.ContentType.Contains("json", StringComparison.OrdinalIgnoreCase))
                     JsonDocument.Parse(message.Body).Dispose();
+                if (System.Text.Encoding.UTF8.GetByteCount(message.Body) is var size && size > options.MaxMessageSize)
+                {
+                    throw new MessageRefusedException(
+                        $"The message body is {size:N0} bytes, more than the broker accepts (MaxMessageSize {options.MaxMessageSize:N0}).");
+                }
 
                 var destination = message.DestinationAddress
                     ?? throw new InvalidOperationException("The stored message has no valid destination address.");
@@ -156,7 +185,18 @@ public sealed partial class OutboxRelay<TDbContext>(
                 {
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lease);
                     timeout.CancelAfter(options.MessageDeliveryTimeout);
-                    await endpoint.Send(new SerializedMessageBody(), new OutboxMessageSendPipe(message, destination), timeout.Token);
+                    using var refusal = _refusals.For(message.MessageId);
+                    var send = endpoint.Send(new SerializedMessageBody(), new OutboxMessageSendPipe(message, destination), timeout.Token);
+                    if (await Task.WhenAny(send, refusal.Refused) != send)
+                    {
+                        // MassTransit would retry it on a new channel until the timeout: stop it, and say what the broker said.
+                        await timeout.CancelAsync();
+                        _ = send.ContinueWith(static t => t.Exception, TaskScheduler.Default);
+                        var reason = await refusal.Refused;
+                        throw new MessageRefusedException(
+                            $"The broker refused the message (AMQP {BrokerRefusals.RefusalCode(reason)}): {reason.Message}", reason);
+                    }
+                    await send;
                 }
                 catch (Exception exception)
                 {
@@ -174,11 +214,18 @@ public sealed partial class OutboxRelay<TDbContext>(
             catch (Exception exception)
             {
                 unit.Failure = exception;
-                unit.BrokerTrouble = DeliveryFailure.IsBrokerTrouble(exception) || bus.CheckHealth().Status != BusHealthStatus.Healthy;
+                unit.BrokerTrouble = exception is not MessageRefusedException
+                    && (DeliveryFailure.IsBrokerTrouble(exception) || bus.CheckHealth().Status != BusHealthStatus.Healthy);
                 metrics.Failed(ContextName, unit.BrokerTrouble ? "broker" : "message");
                 return; // order within a unit of work: nothing after a failed message is sent
             }
         }
+    }
+
+    public override void Dispose()
+    {
+        _refusalObserver?.Disconnect();
+        base.Dispose();
     }
 
     [LoggerMessage(LogLevel.Warning, "Outbox relay for {DbContext} paused: the bus is not healthy (broker down?). It resumes by itself.")]
