@@ -140,7 +140,7 @@ static class Report
         if (s1.Count > 0 && s3.Count > 0)
         {
             var ratio = DrainRatio(results);
-            Line($"| S1 drain ≥ 0.5 × S3 | {ratio.Format("N2")} | {Met(ratio.Median >= 0.5)} |");
+            Line($"| S1 drain ≥ 0.75 × S3 | {ratio.Format("N2")} | {Met(ratio.Median >= 0.75)} |");
         }
         var targetRate = options.Durable ? 100 : 300;
         var second = s2.Where(m => m.Values["rate"] == targetRate && m.Config.Contains("2nd process", StringComparison.Ordinal)

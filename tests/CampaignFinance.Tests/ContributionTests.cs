@@ -45,6 +45,10 @@ public sealed class ContributionTests(FinanceFixture fixture) : IClassFixture<Fi
             received.Message);
         Assert.Equal(1, _app.SentCount(received.MessageId));
 
+        // Both are keyed by the donor: a donor's events reach subscribers in the order they committed.
+        Assert.Equal(donor.Id.ToString(), _app.OrderingKey(secured.MessageId));
+        Assert.Equal(donor.Id.ToString(), _app.OrderingKey(received.MessageId));
+
         // Delivered events leave the outbox.
         var rows = await _app.CountRowsAsync();
         Assert.Equal(0, rows.OutboxMessages);

@@ -114,6 +114,11 @@ public sealed class FinanceApp(string connectionString, bool applyMigrations = t
             .Select(m => (m.Context.MessageId ?? Guid.Empty, m.Context.Message))
             .DistinctBy(e => e.Item1)];
 
+    /// <summary>The ordering key a consumed event carried (the outbox delivers one key's events in commit order).</summary>
+    public string? OrderingKey(Guid messageId) =>
+        Harness.Consumed.Select(m => m.Context.MessageId == messageId).FirstOrDefault()?.Context.Headers
+            .Get<string>(Campaign.Outbox.OrderingKeyExtensions.HeaderName);
+
     /// <summary>How many times the relay sent the message with this id.</summary>
     public int SentCount(Guid messageId) => SentEvents().Count(m => m.Context.MessageId == messageId);
 }

@@ -31,7 +31,7 @@ public class EntityFrameworkOutboxOptions
     /// How long a claimed unit of work belongs to the pass that claimed it. No transaction stays open while it is sent; a
     /// relay that dies leaves the lease to run out, then any relay takes the unit again. A pass stops sending well before.
     /// </summary>
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Largest message body the relay sends (RabbitMQ 4's default <c>max_message_size</c>, 16 MiB). A larger one is refused

@@ -57,10 +57,10 @@ public sealed class OutboxStore<TDbContext>(IServiceScopeFactory scopeFactory, E
                 if (units.Count == 0 || units[^1].OutboxId != outboxId)
                 {
                     units.Add(new ClaimedOutbox(outboxId, reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                        reader.GetTimeSpan(3), claimed));
+                        reader.GetTimeSpan(3), claimed) { HasMore = reader.GetBoolean(4) });
                 }
-                if (!reader.IsDBNull(4))
-                    units[^1].Messages.Add(ReadMessage(reader, outboxId, 4));
+                if (!reader.IsDBNull(5))
+                    units[^1].Messages.Add(ReadMessage(reader, outboxId, 5));
             }
         }
         if (units.Count > 0)
@@ -88,6 +88,7 @@ public sealed class OutboxStore<TDbContext>(IServiceScopeFactory scopeFactory, E
         // loaded: their first messages, numbered and summed in delivery order; picked: the prefix that fits the budget (the
         //      first message always does, so one large message cannot stall the outbox).
         // leased: every unit with a picked message, or none at all (emptied earlier), is leased to this pass.
+        // Each row says whether its unit has messages beyond this pass (cut by the per-unit limit or by the budget).
         return $"""
             WITH due AS (
                 SELECT s.{s["OutboxId"]} AS id, s.{s["Created"]} AS created, s.{s["DeliveryAttempts"]} AS attempts,
@@ -102,7 +103,8 @@ public sealed class OutboxStore<TDbContext>(IServiceScopeFactory scopeFactory, E
                 FOR UPDATE OF s SKIP LOCKED),
             loaded AS (
                 SELECT d.id, d.created, d.attempts, d.key, x.*,
-                       count(*) OVER w AS n, sum(coalesce(octet_length(x.{m["Body"]}), 0)) OVER w AS bytes
+                       count(*) OVER w AS n, sum(coalesce(octet_length(x.{m["Body"]}), 0)) OVER w AS bytes,
+                       count(*) OVER (PARTITION BY d.id) AS unit_loaded
                 FROM due d LEFT JOIN LATERAL (
                     SELECT {messageColumns} FROM {m} x WHERE x.{m["OutboxId"]} = d.id ORDER BY x.{m["SequenceNumber"]} LIMIT $2) x ON true
                 WINDOW w AS (ORDER BY d.created, d.id, x.{m["SequenceNumber"]} ROWS UNBOUNDED PRECEDING)),
@@ -112,7 +114,8 @@ public sealed class OutboxStore<TDbContext>(IServiceScopeFactory scopeFactory, E
                 UPDATE {s} s SET {s["LockId"]} = $5, {s["NextAttemptAt"]} = clock_timestamp() + $6
                 WHERE s.{s["OutboxId"]} IN (SELECT id FROM picked)
                 RETURNING s.{s["OutboxId"]})
-            SELECT p.id, p.attempts, p.key, clock_timestamp() - p.created, {pickedColumns}
+            SELECT p.id, p.attempts, p.key, clock_timestamp() - p.created,
+                   p.unit_loaded >= $2 OR p.unit_loaded > count(*) OVER (PARTITION BY p.id), {pickedColumns}
             FROM picked p
             ORDER BY p.created, p.id, p.{m["SequenceNumber"]}
             """;
@@ -140,7 +143,8 @@ public sealed class OutboxStore<TDbContext>(IServiceScopeFactory scopeFactory, E
             });
         }
 
-        var done = units.Where(u => u.Failure is null).Select(u => u.OutboxId).ToArray();
+        // NOT EXISTS: a unit is deleted only once its last message is (a safety net; HasMore already says which are done).
+        var done = units.Where(u => u is { Failure: null, HasMore: false }).Select(u => u.OutboxId).ToArray();
         if (done.Length > 0)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand($"""
@@ -153,7 +157,7 @@ public sealed class OutboxStore<TDbContext>(IServiceScopeFactory scopeFactory, E
         }
 
         // Units with messages left (they did not fit the pass), and units that met broker trouble: due again now.
-        var release = units.Where(u => u.Failure is null || u.BrokerTrouble).Select(u => u.OutboxId).ToArray();
+        var release = units.Where(u => u is { Failure: null, HasMore: true } || u.BrokerTrouble).Select(u => u.OutboxId).ToArray();
         if (release.Length > 0)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand(
@@ -236,6 +240,9 @@ public sealed class ClaimedOutbox(Guid outboxId, int deliveryAttempts, string? o
     public List<long> Sent { get; } = [];
     public Exception? Failure { get; set; }
     public bool BrokerTrouble { get; set; }
+
+    /// <summary>The unit has messages this pass did not load: it stays, due again at once.</summary>
+    public bool HasMore { get; init; }
 
     /// <summary>Since the unit of work was written, on the database's clock at the claim and this host's monotonic clock since.</summary>
     public TimeSpan Age => ageAtClaim + Stopwatch.GetElapsedTime(claimedAt);

@@ -1,3 +1,4 @@
+using Campaign.Outbox;
 using Campaign.ServiceDefaults;
 using Campaign.Contracts;
 using CampaignFinance.Data;
@@ -71,17 +72,20 @@ public static partial class ContributionsEndpoints
 
         // Published before SaveChanges: the bus outbox stores the events in this DbContext, so the donor's state, the
         // contribution and the events commit together, or none of them does.
+        // Keyed by donor: one donor's events reach subscribers in the order they committed, whichever relay sends them.
+        var donorKey = donor.Id.ToString();
         var firstContribution = donor.SecuredAt is null;
         if (firstContribution)
         {
             donor.SecuredAt = now;
             await publishEndpoint.Publish(
-                new DonorSecured(donor.Id, donor.Name, donor.Email, contribution.Amount, contribution.Currency, now), cancellationToken);
+                new DonorSecured(donor.Id, donor.Name, donor.Email, contribution.Amount, contribution.Currency, now),
+                c => c.SetOrderingKey(donorKey), cancellationToken);
         }
         await publishEndpoint.Publish(
             new ContributionReceived(contribution.Id, donor.Id, contribution.Amount, contribution.Currency, contribution.ReceivedOn,
                 MethodName(contribution.Method), now),
-            cancellationToken);
+            c => c.SetOrderingKey(donorKey), cancellationToken);
 
         var response = ContributionResponse.From(contribution);
         var location = $"/donors/{donor.Id}/contributions/{contribution.Id}";
