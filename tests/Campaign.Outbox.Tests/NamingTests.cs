@@ -20,8 +20,7 @@ public sealed class NamingTests
     public async Task Bus_outbox_relay_and_inbox_work_with_the_model_s_names(string? schema, bool snakeCase)
     {
         var naming = new PledgeNaming(schema, snakeCase);
-        await using var database = await TestDatabase.CreateAsync("outbox_naming");
-        await OutboxHost.CreateSchemaAsync(database.ConnectionString, naming);
+        await using var database = await OutboxHost.CreateDatabaseAsync("outbox_naming", naming);
         var columns = await ColumnsAsync(database.ConnectionString);
         Assert.Contains($"{schema ?? "public"}.OutboxState.{(snakeCase ? "outbox_id" : "OutboxId")}", columns);
 

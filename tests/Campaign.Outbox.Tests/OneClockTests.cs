@@ -15,8 +15,7 @@ public sealed class OneClockTests
     [InlineData(+1)]
     public async Task Writers_and_relays_with_clocks_an_hour_off_deliver_at_once_and_report_true_ages(int hours)
     {
-        await using var database = await TestDatabase.CreateAsync("outbox_clock");
-        await OutboxHost.CreateSchemaAsync(database.ConnectionString);
+        await using var database = await OutboxHost.CreateDatabaseAsync("outbox_clock");
         var received = new Received();
         var run = received.NewRun();
         var lags = new List<double>();
@@ -61,8 +60,7 @@ public sealed class OneClockTests
     [Fact]
     public async Task A_pass_that_finds_nothing_due_says_when_the_next_unit_falls_due_by_the_database_s_clock()
     {
-        await using var database = await TestDatabase.CreateAsync("outbox_clock");
-        await OutboxHost.CreateSchemaAsync(database.ConnectionString);
+        await using var database = await OutboxHost.CreateDatabaseAsync("outbox_clock");
         await using var writer = await OutboxHost.StartAsync(database.ConnectionString, "clock-due", new Received(), o =>
         {
             o.Relay = false;

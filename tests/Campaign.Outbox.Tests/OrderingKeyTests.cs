@@ -13,8 +13,7 @@ public sealed class OrderingKeyTests
     [Fact]
     public async Task Three_relays_deliver_each_key_in_commit_order()
     {
-        await using var database = await TestDatabase.CreateAsync("outbox_order");
-        await OutboxHost.CreateSchemaAsync(database.ConnectionString);
+        await using var database = await OutboxHost.CreateDatabaseAsync("outbox_order");
         var received = new Received();
         var run = received.NewRun();
 
@@ -50,8 +49,7 @@ public sealed class OrderingKeyTests
     [Fact]
     public async Task Commit_order_wins_over_start_order_and_a_parked_unit_holds_back_only_its_own_key()
     {
-        await using var database = await TestDatabase.CreateAsync("outbox_order");
-        await OutboxHost.CreateSchemaAsync(database.ConnectionString);
+        await using var database = await OutboxHost.CreateDatabaseAsync("outbox_order");
         var received = new Received();
         var run = received.NewRun();
         await using var writer = await OutboxHost.StartAsync(database.ConnectionString, "order-commit", received, o => o.Relay = false);

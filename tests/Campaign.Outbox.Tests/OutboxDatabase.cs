@@ -12,8 +12,7 @@ public sealed class OutboxDatabase : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync("outbox");
-        await OutboxHost.CreateSchemaAsync(_database.ConnectionString);
+        _database = await OutboxHost.CreateDatabaseAsync("outbox");
     }
 
     public async Task DisposeAsync()

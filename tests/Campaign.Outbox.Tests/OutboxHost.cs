@@ -119,6 +119,14 @@ public sealed class OutboxHost : IAsyncDisposable
         return new OutboxHost(host);
     }
 
+    /// <summary>A database of its own with the outbox schema, for a test whose relay passes must see only its own rows.</summary>
+    public static async Task<TestDatabase> CreateDatabaseAsync(string prefix, PledgeNaming? naming = null)
+    {
+        var database = await TestDatabase.CreateAsync(prefix);
+        await CreateSchemaAsync(database.ConnectionString, naming);
+        return database;
+    }
+
     /// <summary>Creates the schema (as a service's migration would: tables and the ordering trigger) in a fresh database.</summary>
     public static async Task CreateSchemaAsync(string connectionString, PledgeNaming? naming = null)
     {

@@ -45,8 +45,7 @@ public sealed class OutboxSchemaTests
     [Fact]
     public async Task An_outbox_set_to_be_woken_by_the_notify_trigger_is_unhealthy_without_it()
     {
-        await using var database = await TestDatabase.CreateAsync("outbox_schema");
-        await OutboxHost.CreateSchemaAsync(database.ConnectionString);
+        await using var database = await OutboxHost.CreateDatabaseAsync("outbox_schema");
         await using var host = await OutboxHost.StartAsync(database.ConnectionString, "schema", new Received(),
             o => o.Outbox = outbox => outbox.UseBusOutbox(b => b.Notification = OutboxNotification.Trigger));
 

@@ -13,8 +13,7 @@ public sealed class RelayLeaseTests
     [Fact]
     public async Task No_transaction_stays_open_while_a_pass_sends()
     {
-        await using var database = await TestDatabase.CreateAsync("outbox_lease");
-        await OutboxHost.CreateSchemaAsync(database.ConnectionString);
+        await using var database = await OutboxHost.CreateDatabaseAsync("outbox_lease");
         var received = new Received();
         var run = received.NewRun();
         await using (var writer = await OutboxHost.StartAsync(database.ConnectionString, "lease-open", received, o =>
@@ -27,13 +26,13 @@ public sealed class RelayLeaseTests
                 await writer.RecordPledgeAsync(run, count: 2);
         }
 
-        // The relay's connections carry a name of their own, so the sampling below sees only them.
-        var relayConnection = new NpgsqlConnectionStringBuilder(database.ConnectionString) { ApplicationName = "relay-under-test" }.ConnectionString;
-        await using var relay = await OutboxHost.StartAsync(relayConnection, "lease-open", received, o => o.Recorder = false);
-
         // While 1,200 messages go out, a transaction held across sends would show as "idle in transaction" most of the time.
         await using var monitor = new NpgsqlConnection(database.ConnectionString);
         await monitor.OpenAsync();
+
+        // The relay's connections carry a name of their own, so the sampling below sees only them.
+        var relayConnection = new NpgsqlConnectionStringBuilder(database.ConnectionString) { ApplicationName = "relay-under-test" }.ConnectionString;
+        await using var relay = await OutboxHost.StartAsync(relayConnection, "lease-open", received, o => o.Recorder = false);
         var idleInTransaction = 0;
         var samples = 0;
         var deadline = DateTime.UtcNow.AddSeconds(90);
@@ -60,8 +59,7 @@ public sealed class RelayLeaseTests
     [Fact]
     public async Task A_lease_left_by_a_relay_that_died_runs_out_and_another_relay_delivers()
     {
-        await using var database = await TestDatabase.CreateAsync("outbox_lease");
-        await OutboxHost.CreateSchemaAsync(database.ConnectionString);
+        await using var database = await OutboxHost.CreateDatabaseAsync("outbox_lease");
         var received = new Received();
         var run = received.NewRun();
         await using var writer = await OutboxHost.StartAsync(database.ConnectionString, "lease-died", received, o =>
@@ -69,8 +67,8 @@ public sealed class RelayLeaseTests
             o.Relay = false;
             o.Outbox = outbox => outbox.UseBusOutbox(b =>
             {
-                b.LeaseDuration = TimeSpan.FromSeconds(3);
-                b.MessageDeliveryTimeout = TimeSpan.FromSeconds(1);
+                b.LeaseDuration = TimeSpan.FromSeconds(10);
+                b.MessageDeliveryTimeout = TimeSpan.FromSeconds(5);
             });
         });
         await writer.RecordPledgeAsync(run);
@@ -84,7 +82,7 @@ public sealed class RelayLeaseTests
         var whileLeased = await relay.RunPassAsync();
         Assert.Equal(0, whileLeased.Claimed);
         Assert.NotNull(whileLeased.NextDueIn); // the lease's end, so an idle relay looks again then
-        Assert.InRange(whileLeased.NextDueIn!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(3));
+        Assert.InRange(whileLeased.NextDueIn!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(10));
 
         await Task.Delay(whileLeased.NextDueIn.Value + TimeSpan.FromMilliseconds(100));
         var afterLease = await relay.RunPassAsync();
@@ -96,8 +94,7 @@ public sealed class RelayLeaseTests
     [Fact]
     public async Task A_pass_loads_at_most_its_budget_of_messages_and_bytes_and_keeps_order_across_passes()
     {
-        await using var database = await TestDatabase.CreateAsync("outbox_budget");
-        await OutboxHost.CreateSchemaAsync(database.ConnectionString);
+        await using var database = await OutboxHost.CreateDatabaseAsync("outbox_budget");
         var received = new Received();
         var run = received.NewRun();
         await using var writer = await OutboxHost.StartAsync(database.ConnectionString, "budget", received, o =>
