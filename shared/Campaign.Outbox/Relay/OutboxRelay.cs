@@ -110,7 +110,9 @@ public sealed partial class OutboxRelay<TDbContext>(
     /// <summary>One claim-send-record pass; returns what it did. Public so tests and tools can drive the relay step by step.</summary>
     public async Task<RelayPass> RunPassAsync(CancellationToken cancellationToken = default)
     {
-        _refusalObserver ??= bus.ConnectSendObserver(_refusals);
+        // Connected once, by whichever worker (or test) runs the first pass.
+        lock (_refusals)
+            _refusalObserver ??= bus.ConnectSendObserver(_refusals);
         var lockId = NewId.NextGuid();
         var claim = await store.ClaimAsync(lockId, cancellationToken);
         if (claim.Units.Count == 0)
