@@ -65,17 +65,7 @@ public sealed partial class OutboundMailSender(
                 LogPassFailed(logger, exception);
             }
 
-            try
-            {
-                await wake.WaitAsync(wait, clock, stoppingToken);
-            }
-            catch (TimeoutException)
-            {
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
+            await WakeSignal.WaitAsync(wake, wait, clock, stoppingToken);
         }
     }
 

@@ -124,7 +124,6 @@ public sealed partial class OutboxRelay<TDbContext>(
             await Task.WhenAll(claim.Units.Select(unit => SendAsync(unit, lease.Token)));
 
         var faults = new List<(ClaimedOutbox, TimeSpan, bool)>();
-        TimeSpan? nextRetry = null;
         foreach (var unit in claim.Units.Where(u => u is { Failure: not null, BrokerTrouble: false }))
         {
             var attempts = unit.DeliveryAttempts + 1;
@@ -136,8 +135,6 @@ public sealed partial class OutboxRelay<TDbContext>(
             else
             {
                 LogAttemptFailed(logger, unit.Failure, ContextName, unit.OutboxId, attempts);
-                if (nextRetry is null || retryIn < nextRetry)
-                    nextRetry = retryIn;
                 RetryAt(Stopwatch.GetTimestamp() + (long)(retryIn.TotalSeconds * Stopwatch.Frequency));
             }
         }
@@ -147,7 +144,7 @@ public sealed partial class OutboxRelay<TDbContext>(
         if (delivered > 0)
             metrics.Delivered(ContextName, delivered);
         var unblocked = claim.Units.Any(u => u is { Failure: null, OrderingKey: not null });
-        return new RelayPass(claim.Units.Count, delivered, claim.Units.Any(u => u.BrokerTrouble), nextRetry, unblocked);
+        return new RelayPass(claim.Units.Count, delivered, claim.Units.Any(u => u.BrokerTrouble), claim.NextDueIn, unblocked);
     }
 
     void RetryAt(long due)
