@@ -13,6 +13,7 @@ public sealed class OutboxMetrics
     readonly Counter<long> _delivered;
     readonly Counter<long> _failures;
     readonly Counter<long> _unsaved;
+    readonly Counter<long> _roundTrips;
     readonly Histogram<double> _lag;
     readonly Dictionary<string, OutboxBacklog> _backlogs = [];
 
@@ -22,6 +23,8 @@ public sealed class OutboxMetrics
         var meter = meterFactory.Create(MeterName);
         _delivered = meter.CreateCounter<long>("campaign.outbox.delivered", "{message}", "Messages the broker confirmed");
         _failures = meter.CreateCounter<long>("campaign.outbox.delivery_failures", "{message}", "Failed sends, by reason (message or broker)");
+        _roundTrips = meter.CreateCounter<long>("campaign.outbox.relay_round_trips", "{round_trip}",
+            "Database round trips of the relay, by kind: claim (carrying the last pass's record when passes follow each other), or record alone");
         _unsaved = meter.CreateCounter<long>("campaign.outbox.unsaved", "{message}", "Messages published into the outbox but never saved");
         _lag = meter.CreateHistogram<double>("campaign.outbox.delivery_lag", "ms", "From the unit of work's commit to the broker's confirm",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000] });
@@ -37,6 +40,9 @@ public sealed class OutboxMetrics
 
     internal void Failed(string dbContext, string reason) =>
         _failures.Add(1, new KeyValuePair<string, object?>("db.context", dbContext), new KeyValuePair<string, object?>("reason", reason));
+
+    internal void RoundTrip(string dbContext, string kind) =>
+        _roundTrips.Add(1, new KeyValuePair<string, object?>("db.context", dbContext), new KeyValuePair<string, object?>("kind", kind));
 
     internal void Unsaved(int count) => _unsaved.Add(count);
 

@@ -75,7 +75,7 @@ public sealed class RelayLeaseTests
 
         // A relay claims and dies before sending: its lease stands.
         var store = writer.Services.GetRequiredService<OutboxStore<PledgeDbContext>>();
-        var dead = await store.ClaimAsync(Guid.NewGuid(), CancellationToken.None);
+        var dead = await store.ClaimAsync(Guid.NewGuid(), null, CancellationToken.None);
         Assert.Single(dead.Units);
 
         using var relay = ActivatorUtilities.CreateInstance<OutboxRelay<PledgeDbContext>>(writer.Services);

@@ -45,11 +45,11 @@ public sealed partial class OutboundMailSender(
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            // Taken before the pass: a commit during the pass makes the wait below return at once.
-            var wake = signal.Next;
             var wait = _options.PollInterval;
             try
             {
+                // What was announced so far, this pass sees; a commit during the pass makes the wait below return at once.
+                signal.Consume();
                 while (await SendNextAsync(stoppingToken))
                 {
                 }
@@ -65,7 +65,7 @@ public sealed partial class OutboundMailSender(
                 LogPassFailed(logger, exception);
             }
 
-            await WakeSignal.WaitAsync(wake, wait, clock, stoppingToken);
+            await signal.WaitAsync(wait, clock, stoppingToken);
         }
     }
 

@@ -28,7 +28,11 @@ public sealed partial class OutboxListener<TDbContext>(
                 // LISTEN connection returned half-broken by a stopped relay stalled the next one's LISTEN for 17-30 s.
                 var builder = new NpgsqlConnectionStringBuilder(ConnectionString()) { KeepAlive = 10, Enlist = false, Pooling = false };
                 await using var connection = new NpgsqlConnection(builder.ConnectionString);
-                connection.Notification += (_, _) => signal.Wake();
+                connection.Notification += (_, e) =>
+                {
+                    if (e.Payload != signal.Origin)
+                        signal.Wake();
+                };
                 await connection.OpenAsync(stoppingToken);
                 await using (var listen = new NpgsqlCommand($"LISTEN {options.QuotedChannel}", connection))
                     await listen.ExecuteNonQueryAsync(stoppingToken);

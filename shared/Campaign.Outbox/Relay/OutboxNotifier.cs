@@ -15,7 +15,8 @@ namespace Campaign.Outbox.Relay;
 /// notify trigger every business transaction commits in single file (docs/benchmarks.md, durable mode). Here no business
 /// transaction notifies. The NOTIFYs are coalesced: at most one in flight per process, and every commit made while one was in
 /// flight is covered by the next; they commit with <c>synchronous_commit = off</c> (a wake-up needs no durability). If one is
-/// lost (the database restarts), the relays' poll finds the work.
+/// lost (the database restarts), the relays' poll finds the work. The payload names this process, whose own relay ignores
+/// the echo (<see cref="OutboxSignal{TDbContext}.Origin"/>).
 /// </remarks>
 public sealed partial class OutboxNotifier<TDbContext>(
     IServiceScopeFactory scopeFactory,
@@ -61,8 +62,10 @@ public sealed partial class OutboxNotifier<TDbContext>(
             _connectionString ??= ConnectionString();
             await using var connection = new NpgsqlConnection(_connectionString);
             await connection.OpenAsync();
-            await using var notify = new NpgsqlCommand(
-                $"BEGIN; SET LOCAL synchronous_commit = off; NOTIFY {options.QuotedChannel}; COMMIT;", connection);
+            await using var notify = new NpgsqlCommand("SELECT pg_notify($1, $2)", connection)
+            {
+                Parameters = { new NpgsqlParameter { Value = options.NotificationChannel }, new NpgsqlParameter { Value = signal.Origin } },
+            };
             await notify.ExecuteNonQueryAsync();
             _failing = false;
         }
@@ -79,11 +82,15 @@ public sealed partial class OutboxNotifier<TDbContext>(
         }
     }
 
+    // A pool of its own whose sessions commit without waiting for the WAL flush: one statement per wake-up, no BEGIN/COMMIT.
     string ConnectionString()
     {
         using var scope = scopeFactory.CreateScope();
-        return scope.ServiceProvider.GetRequiredService<TDbContext>().Database.GetConnectionString()
+        var connectionString = scope.ServiceProvider.GetRequiredService<TDbContext>().Database.GetConnectionString()
             ?? throw new InvalidOperationException($"{typeof(TDbContext).Name} has no connection string to NOTIFY with.");
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Enlist = false };
+        builder.Options = $"{builder.Options} -c synchronous_commit=off".Trim();
+        return builder.ConnectionString;
     }
 
     [LoggerMessage(LogLevel.Warning, "Could not notify other relays of a commit in {DbContext}; they find it when they poll.")]

@@ -16,7 +16,8 @@ namespace Campaign.Outbox.Relay;
 /// Delivers committed bus-outbox messages to the broker. Each pass leases many units of work at once (<see cref="OutboxStore{TDbContext}"/>),
 /// sends them concurrently with publisher confirms (in order within a unit of work), then records what the broker confirmed.
 /// Wakes on commit (in-process signal, and NOTIFY for every other instance, <see cref="OutboxListener{TDbContext}"/>); polls as
-/// a fallback.
+/// a fallback. A commit wakes one worker; while its passes run, further commits make them look once more rather than start
+/// passes of their own; only a backlog (a full pass) brings the other workers in (<see cref="RelayPasses"/>).
 /// </summary>
 public sealed partial class OutboxRelay<TDbContext>(
     IBusControl bus,
@@ -30,6 +31,7 @@ public sealed partial class OutboxRelay<TDbContext>(
 {
     static readonly string ContextName = typeof(TDbContext).Name;
     readonly BrokerRefusals _refusals = new();
+    readonly RelayPasses _passes = new();
     long _retryDue = long.MaxValue; // when the earliest unit this relay saw fail is due again (Stopwatch timestamp)
     ConnectHandle? _refusalObserver;
 
@@ -50,10 +52,16 @@ public sealed partial class OutboxRelay<TDbContext>(
             return;
         }
 
+        var wait = TimeSpan.Zero; // a first look at once: work may have waited for this relay to start
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                await signal.WaitAsync(wait, clock, stoppingToken);
+                wait = options.QueryDelay;
+                if (stoppingToken.IsCancellationRequested)
+                    return;
+
                 if (bus.CheckHealth().Status != BusHealthStatus.Healthy)
                 {
                     LogPaused(logger, ContextName);
@@ -61,34 +69,26 @@ public sealed partial class OutboxRelay<TDbContext>(
                     LogResumed(logger, ContextName);
                 }
 
-                var wake = signal.Next;
-                var pass = await RunPassAsync(stoppingToken);
+                // Another worker's passes are running and will look again when they end: this wake is theirs.
+                if (!_passes.TryBegin())
+                    continue;
 
+                var pass = await RunPassesAsync(stoppingToken);
                 if (pass.BrokerTrouble)
                 {
                     // Not the messages' fault: wait for the broker, count no attempts.
                     troubleDelay = Backoff.Next(troubleDelay);
+                    wait = TimeSpan.Zero;
                     await Task.Delay(troubleDelay, clock, stoppingToken);
                     continue;
                 }
-
                 troubleDelay = TimeSpan.Zero;
 
-                // A full pass leaves more behind; a delivered keyed unit lets the next unit of its key go.
-                if (pass.Claimed >= options.QueryMessageLimit || pass.Unblocked)
-                    continue;
-
-                // A unit that failed here falls due again after its back-off, even when later passes found other work.
-                var retryDue = Interlocked.Read(ref _retryDue);
-                if (retryDue != long.MaxValue && Stopwatch.GetTimestamp() >= retryDue)
-                {
-                    Interlocked.CompareExchange(ref _retryDue, long.MaxValue, retryDue);
-                    continue;
-                }
-                var wait = pass.NextDueIn is { } due && due < options.QueryDelay ? due : options.QueryDelay;
-                if (retryDue != long.MaxValue && Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), retryDue) is var untilRetry && untilRetry < wait)
+                // Nothing known to do: sleep until a commit, a unit that is backing off falls due, or the poll.
+                if (pass.NextDueIn is { } due && due < wait)
+                    wait = due;
+                if (UntilRetry() is { } untilRetry && untilRetry < wait)
                     wait = untilRetry;
-                await WakeSignal.WaitAsync(wake, wait, clock, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -101,22 +101,86 @@ public sealed partial class OutboxRelay<TDbContext>(
             catch (Exception exception)
             {
                 troubleDelay = Backoff.Next(troubleDelay);
+                wait = TimeSpan.Zero;
                 LogPassFailed(logger, exception, ContextName, troubleDelay.TotalSeconds);
                 await Task.Delay(troubleDelay, clock, stoppingToken).ContinueWith(static _ => { }, TaskScheduler.Default);
             }
         }
     }
 
+    /// <summary>
+    /// Passes back to back while there is work this relay knows of: a full pass (and then another worker joins), a delivered
+    /// keyed unit (the next of its key may go), a unit whose back-off ran out, or a wake that came while a pass ran (all such
+    /// wakes make one more pass, not one each). The record of a pass followed by another rides with that pass's claim.
+    /// Returns the last pass.
+    /// </summary>
+    async Task<RelayPass> RunPassesAsync(CancellationToken stoppingToken)
+    {
+        OutboxRecord? pending = null;
+        var holding = true;
+        try
+        {
+            while (true)
+            {
+                // Every wake is raised after its commit: what was announced until now, this claim sees.
+                signal.Consume();
+                var (pass, record) = await PassAsync(pending, stoppingToken);
+                pending = null;
+
+                var full = pass.Claimed >= options.QueryMessageLimit;
+                _passes.Backlog(full);
+                if (full)
+                    signal.Wake(); // a backlog: one more worker
+
+                if (!pass.BrokerTrouble && (full || pass.Unblocked || RetryIsDue() || _passes.TakeRecheck()))
+                {
+                    pending = record;
+                    continue;
+                }
+
+                if (record is not null)
+                    await store.RecordAsync(record);
+                // A wake that came while recording makes one more pass; after broker trouble the caller's back-off decides.
+                if (pass.BrokerTrouble)
+                    _passes.End();
+                else if (!_passes.TryEnd())
+                    continue;
+                holding = false;
+                return pass;
+            }
+        }
+        catch when (pending is not null)
+        {
+            // The claim that carried it failed: book what the broker confirmed on its own, if the database lets us.
+            await store.RecordAsync(pending).ContinueWith(static _ => { }, TaskScheduler.Default);
+            throw;
+        }
+        finally
+        {
+            if (holding)
+                _passes.End();
+        }
+    }
+
     /// <summary>One claim-send-record pass; returns what it did. Public so tests and tools can drive the relay step by step.</summary>
     public async Task<RelayPass> RunPassAsync(CancellationToken cancellationToken = default)
+    {
+        var (pass, record) = await PassAsync(null, cancellationToken);
+        if (record is not null)
+            await store.RecordAsync(record);
+        return pass;
+    }
+
+    /// <summary>Claims (carrying the previous pass's record, if any) and sends; returns what is left to record.</summary>
+    async Task<(RelayPass Pass, OutboxRecord? Record)> PassAsync(OutboxRecord? previous, CancellationToken cancellationToken)
     {
         // Connected once, by whichever worker (or test) runs the first pass.
         lock (_refusals)
             _refusalObserver ??= bus.ConnectSendObserver(_refusals);
         var lockId = NewId.NextGuid();
-        var claim = await store.ClaimAsync(lockId, cancellationToken);
+        var claim = await store.ClaimAsync(lockId, previous, cancellationToken);
         if (claim.Units.Count == 0)
-            return new RelayPass(0, 0, false, claim.NextDueIn, false);
+            return (new RelayPass(0, 0, false, claim.NextDueIn, false), null);
 
         // Sends are not cancelled by shutdown (a pass in flight finishes and records what the broker confirmed), but they
         // stop well inside the lease: after it, another relay may take the units.
@@ -138,13 +202,28 @@ public sealed partial class OutboxRelay<TDbContext>(
                 RetryAt(Stopwatch.GetTimestamp() + (long)(retryIn.TotalSeconds * Stopwatch.Frequency));
             }
         }
-        await store.RecordAsync(lockId, claim.Units, faults);
 
         var delivered = claim.Units.Sum(u => u.Sent.Count);
         if (delivered > 0)
             metrics.Delivered(ContextName, delivered);
         var unblocked = claim.Units.Any(u => u is { Failure: null, OrderingKey: not null });
-        return new RelayPass(claim.Units.Count, delivered, claim.Units.Any(u => u.BrokerTrouble), claim.NextDueIn, unblocked);
+        var pass = new RelayPass(claim.Units.Count, delivered, claim.Units.Any(u => u.BrokerTrouble), claim.NextDueIn, unblocked);
+        return (pass, new OutboxRecord(lockId, claim.Units, faults));
+    }
+
+    /// <summary>A unit that failed here is due again (its back-off ran out); takes the reminder.</summary>
+    bool RetryIsDue()
+    {
+        var retryDue = Interlocked.Read(ref _retryDue);
+        return retryDue != long.MaxValue && Stopwatch.GetTimestamp() >= retryDue
+            && Interlocked.CompareExchange(ref _retryDue, long.MaxValue, retryDue) == retryDue;
+    }
+
+    /// <summary>How long until the earliest unit that failed here is due again; null when none is backing off.</summary>
+    TimeSpan? UntilRetry()
+    {
+        var retryDue = Interlocked.Read(ref _retryDue);
+        return retryDue == long.MaxValue ? null : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), retryDue);
     }
 
     void RetryAt(long due)

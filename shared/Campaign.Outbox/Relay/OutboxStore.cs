@@ -13,9 +13,13 @@ namespace Campaign.Outbox.Relay;
 /// pass. A relay that dies leaves its lease to expire. Every time is the database's clock; table and column names come
 /// from the EF model.
 /// </summary>
-public sealed class OutboxStore<TDbContext>(IServiceScopeFactory scopeFactory, EntityFrameworkOutboxOptions<TDbContext> options)
+public sealed class OutboxStore<TDbContext>(
+    IServiceScopeFactory scopeFactory,
+    EntityFrameworkOutboxOptions<TDbContext> options,
+    OutboxMetrics metrics)
     where TDbContext : DbContext
 {
+    static readonly string ContextName = typeof(TDbContext).Name;
     static readonly string[] MessageColumns =
     [
         nameof(OutboxMessage.SequenceNumber), nameof(OutboxMessage.MessageId), nameof(OutboxMessage.ConversationId),
@@ -32,48 +36,58 @@ public sealed class OutboxStore<TDbContext>(IServiceScopeFactory scopeFactory, E
     /// <summary>
     /// Leases the next due units of work (oldest first; a unit whose ordering key has an older unit waiting is not due) and
     /// loads their messages in order, within the pass's budget of messages and bytes. A unit that did not fit is not leased.
+    /// <paramref name="previous"/>, the last pass's record, goes in the same round trip, ahead of the claim (and in its
+    /// implicit transaction): at moderate rates a relay that passes back to back makes one round trip per pass, not two.
+    /// When nothing is due the same statement says when the earliest unit backing off (or leased) falls due.
     /// </summary>
-    public async Task<OutboxClaim> ClaimAsync(Guid lockId, CancellationToken cancellationToken)
+    public async Task<OutboxClaim> ClaimAsync(Guid lockId, OutboxRecord? previous, CancellationToken cancellationToken)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var (connection, tables) = await OpenAsync(scope, cancellationToken);
         _claimSql ??= ClaimSql(tables);
 
-        await using var command = new NpgsqlCommand(_claimSql, connection) { CommandTimeout = (int)options.QueryTimeout.TotalSeconds };
-        command.Parameters.Add(new NpgsqlParameter { Value = options.QueryMessageLimit });
-        command.Parameters.Add(new NpgsqlParameter { Value = options.MessageDeliveryLimit });
-        command.Parameters.Add(new NpgsqlParameter { Value = (long)options.MaxMessagesPerPass });
-        command.Parameters.Add(new NpgsqlParameter { Value = options.MaxBytesPerPass });
-        command.Parameters.Add(new NpgsqlParameter { Value = lockId });
-        command.Parameters.Add(new NpgsqlParameter { Value = options.LeaseDuration });
+        await using var batch = new NpgsqlBatch(connection) { Timeout = (int)options.QueryTimeout.TotalSeconds };
+        if (previous is not null)
+            AddRecord(batch, tables, previous);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(_claimSql)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter { Value = options.QueryMessageLimit },
+                new NpgsqlParameter { Value = options.MessageDeliveryLimit },
+                new NpgsqlParameter { Value = (long)options.MaxMessagesPerPass },
+                new NpgsqlParameter { Value = options.MaxBytesPerPass },
+                new NpgsqlParameter { Value = lockId },
+                new NpgsqlParameter { Value = options.LeaseDuration },
+            },
+        });
 
+        metrics.RoundTrip(ContextName, "claim");
         var claimed = Stopwatch.GetTimestamp();
         var units = new List<ClaimedOutbox>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        TimeSpan? nextDueIn = null;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
+            // The record's commands return no rows: the first result is the claim's.
             while (await reader.ReadAsync(cancellationToken))
             {
+                if (reader.IsDBNull(0))
+                {
+                    // Nothing due: the one row says when to look again, if anything is waiting at all.
+                    nextDueIn = reader.IsDBNull(5) ? null : reader.GetTimeSpan(5);
+                    break;
+                }
                 var outboxId = reader.GetGuid(0);
                 if (units.Count == 0 || units[^1].OutboxId != outboxId)
                 {
                     units.Add(new ClaimedOutbox(outboxId, reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2),
                         reader.GetTimeSpan(3), claimed) { HasMore = reader.GetBoolean(4) });
                 }
-                if (!reader.IsDBNull(5))
-                    units[^1].Messages.Add(ReadMessage(reader, outboxId, 5));
+                if (!reader.IsDBNull(6))
+                    units[^1].Messages.Add(ReadMessage(reader, outboxId, 6));
             }
         }
-        if (units.Count > 0)
-            return new OutboxClaim(units, null);
-
-        // Nothing due: the earliest unit backing off (or leased by a relay that may have died) decides when to look again.
-        var s = tables.OutboxState;
-        await using var due = new NpgsqlCommand($"""
-            SELECT min({s["NextAttemptAt"]}) - clock_timestamp() FROM {s}
-            WHERE {s["Parked"]} IS NULL AND {s["NextAttemptAt"]} > clock_timestamp()
-            """, connection);
-        var next = await due.ExecuteScalarAsync(cancellationToken);
-        return new OutboxClaim(units, next is TimeSpan wait ? wait : null);
+        return new OutboxClaim(units, nextDueIn);
     }
 
     static string ClaimSql(OutboxTables tables)
@@ -88,7 +102,9 @@ public sealed class OutboxStore<TDbContext>(IServiceScopeFactory scopeFactory, E
         // loaded: their first messages, numbered and summed in delivery order; picked: the prefix that fits the budget (the
         //      first message always does, so one large message cannot stall the outbox).
         // leased: every unit with a picked message, or none at all (emptied earlier), is leased to this pass.
-        // Each row says whether its unit has messages beyond this pass (cut by the per-unit limit or by the budget).
+        // Each row says whether its unit has messages beyond this pass (cut by the per-unit limit or by the budget). With
+        //      nothing picked, one row of NULLs says instead when the earliest unit not due now falls due (the look-ahead is
+        //      only evaluated then).
         return $"""
             WITH due AS (
                 SELECT s.{s["OutboxId"]} AS id, s.{s["Created"]} AS created, s.{s["DeliveryAttempts"]} AS attempts,
@@ -115,24 +131,40 @@ public sealed class OutboxStore<TDbContext>(IServiceScopeFactory scopeFactory, E
                 WHERE s.{s["OutboxId"]} IN (SELECT id FROM picked)
                 RETURNING s.{s["OutboxId"]})
             SELECT p.id, p.attempts, p.key, clock_timestamp() - p.created,
-                   p.unit_loaded >= $2 OR p.unit_loaded > count(*) OVER (PARTITION BY p.id), {pickedColumns}
-            FROM picked p
+                   p.unit_loaded >= $2 OR p.unit_loaded > count(*) OVER (PARTITION BY p.id),
+                   CASE WHEN p.id IS NULL THEN (
+                       SELECT min({s["NextAttemptAt"]}) - clock_timestamp() FROM {s}
+                       WHERE {s["Parked"]} IS NULL AND {s["NextAttemptAt"]} > clock_timestamp()) END,
+                   {pickedColumns}
+            FROM (VALUES (1)) one (x) LEFT JOIN picked p ON true
             ORDER BY p.created, p.id, p.{m["SequenceNumber"]}
             """;
     }
 
-    /// <summary>
-    /// One batch: deletes the confirmed messages and the units left empty, makes units with messages left due again at once,
-    /// books message faults (back-off, then parking), and hands units that met broker trouble back without counting an attempt.
-    /// Only units still leased by <paramref name="lockId"/> are touched: one whose lease ran out belongs to whoever took it.
-    /// </summary>
-    public async Task RecordAsync(Guid lockId, IReadOnlyList<ClaimedOutbox> units, IReadOnlyList<(ClaimedOutbox Unit, TimeSpan RetryIn, bool Park)> faults)
+    /// <summary>Writes a pass's record in a round trip of its own (when no claim follows at once to carry it).</summary>
+    public async Task RecordAsync(OutboxRecord record)
     {
+        ArgumentNullException.ThrowIfNull(record);
         await using var scope = scopeFactory.CreateAsyncScope();
         var (connection, tables) = await OpenAsync(scope, CancellationToken.None);
+        await using var batch = new NpgsqlBatch(connection) { Timeout = (int)options.QueryTimeout.TotalSeconds };
+        AddRecord(batch, tables, record);
+        if (batch.BatchCommands.Count == 0)
+            return;
+        metrics.RoundTrip(ContextName, "record");
+        await batch.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Deletes the confirmed messages and the units left empty, makes units with messages left due again at once, books
+    /// message faults (back-off, then parking), and hands units that met broker trouble back without counting an attempt.
+    /// Only units still leased by the record's pass are touched: one whose lease ran out belongs to whoever took it.
+    /// </summary>
+    static void AddRecord(NpgsqlBatch batch, OutboxTables tables, OutboxRecord record)
+    {
         var s = tables.OutboxState;
         var m = tables.OutboxMessage;
-        await using var batch = new NpgsqlBatch(connection) { Timeout = (int)options.QueryTimeout.TotalSeconds };
+        var (lockId, units, faults) = (record.LockId, record.Units, record.Faults);
 
         var sent = units.SelectMany(u => u.Sent).ToArray();
         if (sent.Length > 0)
@@ -186,9 +218,6 @@ public sealed class OutboxStore<TDbContext>(IServiceScopeFactory scopeFactory, E
                 },
             });
         }
-
-        if (batch.BatchCommands.Count > 0)
-            await batch.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
     async Task<(NpgsqlConnection, OutboxTables)> OpenAsync(AsyncServiceScope scope, CancellationToken cancellationToken)
@@ -229,6 +258,9 @@ public sealed class OutboxStore<TDbContext>(IServiceScopeFactory scopeFactory, E
 
 /// <summary>What one claim leased, and when the earliest unit not due now falls due (database clock, as a wait from now).</summary>
 public sealed record OutboxClaim(IReadOnlyList<ClaimedOutbox> Units, TimeSpan? NextDueIn);
+
+/// <summary>What a pass leaves to record: the units it leased under <paramref name="LockId"/> and the faults it met.</summary>
+public sealed record OutboxRecord(Guid LockId, IReadOnlyList<ClaimedOutbox> Units, IReadOnlyList<(ClaimedOutbox Unit, TimeSpan RetryIn, bool Park)> Faults);
 
 /// <summary>A leased unit of work with the messages loaded for this pass, and what became of them.</summary>
 public sealed class ClaimedOutbox(Guid outboxId, int deliveryAttempts, string? orderingKey, TimeSpan ageAtClaim, long claimedAt)
