@@ -144,7 +144,7 @@ static class RelayMode
                 (Process.GetCurrentProcess().TotalProcessorTime - Cpu).TotalSeconds,
                 (GC.GetTotalAllocatedBytes() - Allocated) / 1048576.0,
                 GC.CollectionCount(0) - Gen0, GC.CollectionCount(1) - Gen1, GC.CollectionCount(2) - Gen2,
-                counts.Passes, counts.Delivered, counts.Failures, counts.DbCommands, logs.Warnings - Warnings, logs.Errors - Errors,
+                counts.Passes, counts.Delivered, counts.Failures, counts.DbCommands, counts.RoundTrips, logs.Warnings - Warnings, logs.Errors - Errors,
                 m.BaselineWorkingSet / 1048576.0, m.PeakWorkingSet / 1048576.0, m.EndWorkingSet / 1048576.0,
                 m.BaselineHeap / 1048576.0, m.PeakHeap / 1048576.0,
                 System.Runtime.JitInfo.GetCompiledMethodCount() - JitMethods, (System.Runtime.JitInfo.GetCompilationTime() - JitTime).TotalMilliseconds,
@@ -156,7 +156,7 @@ static class RelayMode
 /// <summary>What a relay run in the child process did and used.</summary>
 sealed record RelayRunStats(
     double Seconds, double CpuSeconds, double AllocatedMB, int Gen0, int Gen1, int Gen2,
-    long Passes, long Delivered, long Failures, long DbCommands, int Warnings, int Errors,
+    long Passes, long Delivered, long Failures, long DbCommands, long RoundTrips, int Warnings, int Errors,
     double WorkingSetBaselineMB, double WorkingSetPeakMB, double WorkingSetEndMB, double HeapBaselineMB, double HeapPeakMB,
     long JitMethods, double JitMs, IReadOnlyList<MemoryPoint> Series);
 

@@ -63,21 +63,21 @@ static class Report
             }
             Line();
 
-            var child = s2.Where(m => m.Values.GetValueOrDefault("childDelivered") > 0).GroupBy(m => m.Config).ToList();
-            if (child.Count > 0)
+            Line("Work per message in the measured window. *Relay*: its own counters (passes that delivered; database round trips: claims, "
+                + "and records that did not ride with the next claim). *Process*: every database command (Npgsql's meter) and all CPU (/proc) of "
+                + "the process that runs the relay; in the writer's process (and Wolverine's) that includes the writers and the consumer, and the "
+                + "relay's CPU there is derived: that process's CPU per message minus the writer process's of the 2nd-process run at the same rate "
+                + "and repetition (writers and consumer without a relay).");
+            Line();
+            Line("| rate, relay | delivered by it | msg per delivering pass | relay round trips per msg | DB commands per msg (process) | relay CPU ms per msg | process CPU ms per msg |");
+            Line("|---|---|---|---|---|---|---|");
+            foreach (var group in s2.GroupBy(m => m.Config))
             {
-                Line("Work of the relay in the 2nd process during the measured window (its own counters: passes that delivered, Npgsql commands, CPU):");
-                Line();
-                Line("| rate, relay | delivered by it | msg per delivering pass | DB commands per msg | CPU ms per msg |");
-                Line("|---|---|---|---|---|");
-                foreach (var group in child)
-                {
-                    var g = group.ToList();
-                    string R(Func<Dictionary<string, double>, double> f, string format) => Summary.Of(g.Select(m => f(m.Values))).Format(format);
-                    Line($"| {group.Key} | {S(g, "childDelivered")} | {R(v => v["childDelivered"] / Math.Max(1, v["childPasses"]), "N1")} | {R(v => v["childDbCommands"] / Math.Max(1, v["childDelivered"]), "N2")} | {R(v => v["childCpuSeconds"] * 1000 / Math.Max(1, v["childDelivered"]), "N2")} |");
-                }
-                Line();
+                var work = group.Select(m => Work(m, s2)).ToList();
+                string R(Func<S2Work, double> f, string format) => Summary.Of(work.Select(f)).Format(format);
+                Line($"| {group.Key} | {R(x => x.Delivered, "N0")} | {R(x => x.PerPass, "N1")} | {R(x => x.RoundTrips, "N2")} | {R(x => x.Commands, "N2")} | {R(x => x.RelayCpu, "N2")} | {R(x => x.ProcessCpu, "N2")} |");
             }
+            Line();
         }
 
         var w = Of(results, "W");
@@ -157,6 +157,38 @@ static class Report
                 Line($"| S2 @{targetRate}/s, relay in a 2nd process: p99 ≤ 50 ms | {p99.Format("N1")} ms | {Met(p99.Median <= 50)} |");
             Line($"| S2 @{targetRate}/s, relay in a 2nd process: all events arrive | {Arrived(second)} | {Met(all)} |");
         }
+        if (!options.Durable)
+        {
+            foreach (var group in s2.Where(m => m.Values["rate"] == 300 && !m.Config.Contains("two", StringComparison.Ordinal)
+                && m.Values.GetValueOrDefault("peer") == 0).GroupBy(m => m.Config))
+            {
+                var work = group.Select(m => Work(m, s2)).ToList();
+                var trips = Summary.Of(work.Select(x => x.RoundTrips));
+                var cpu = Summary.Of(work.Select(x => x.RelayCpu));
+                Line($"| S2 {group.Key}: relay round trips per message ≤ 1.2 | {trips.Format("N2")} | {Met(trips.Median <= 1.2)} |");
+                Line($"| S2 {group.Key}: relay CPU ≤ 0.3 ms per message | {cpu.Format("N2")} ms | {Met(cpu.Median <= 0.3)} |");
+                if (group.Key.Contains("writer's", StringComparison.Ordinal))
+                {
+                    var p50 = Summary.Of(group.Select(m => m.Values["p50"]));
+                    var p99 = Summary.Of(group.Select(m => m.Values["p99"]));
+                    Line($"| S2 {group.Key}: p50 ≤ 10 ms, p99 ≤ 50 ms | {p50.Format("N1")} / {p99.Format("N1")} ms | {Met(p50.Median <= 10 && p99.Median <= 50)} |");
+                }
+            }
+
+            // Ahead of the peer: each placement's median p50 and p99 below the peer's, rate by rate.
+            foreach (var peer in s2.Where(m => m.Values.GetValueOrDefault("peer") > 0).GroupBy(m => m.Values["rate"]))
+            {
+                var peerP50 = Summary.Of(peer.Select(m => m.Values["p50"])).Median;
+                var peerP99 = Summary.Of(peer.Select(m => m.Values["p99"])).Median;
+                foreach (var ours in s2.Where(m => m.Values["rate"] == peer.Key && m.Values.GetValueOrDefault("peer") == 0
+                    && !m.Config.Contains("two", StringComparison.Ordinal)).GroupBy(m => m.Config))
+                {
+                    var p50 = Summary.Of(ours.Select(m => m.Values["p50"])).Median;
+                    var p99 = Summary.Of(ours.Select(m => m.Values["p99"])).Median;
+                    Line(Inv($"| S2 {ours.Key}: ahead of {peer.First().Config[(peer.First().Config.IndexOf(',', StringComparison.Ordinal) + 2)..]} (p50 / p99) | {p50:N1} / {p99:N1} against {peerP50:N1} / {peerP99:N1} ms | {Met(p50 < peerP50 && p99 < peerP99)} |"));
+                }
+            }
+        }
         foreach (var writers in options.WriteWriters)
         {
             var ratio = WriteRatio(results, writers);
@@ -176,6 +208,33 @@ static class Report
         Line(Inv($"| no collapse mode (relay delivery failures, warnings/errors logged, duplicates delivered) | {failures:N0} / {warnings:N0} / {duplicates:N0} | {Met(failures == 0 && warnings == 0)} |"));
         return md.ToString();
     }
+
+    /// <summary>One S2 run's work per message (see the table's caption); NaN where a figure does not apply.</summary>
+    internal static S2Work Work(Measurement m, List<Measurement> s2)
+    {
+        var v = m.Values;
+        if (v.GetValueOrDefault("peer") > 0)
+        {
+            var arrived = Math.Max(1, v["arrived"]);
+            return new S2Work(v["arrived"], double.NaN, double.NaN, v["peerDbCommands"] / arrived, double.NaN, v["peerCpuSeconds"] * 1000 / arrived);
+        }
+        if (v["childDelivered"] > 0)
+        {
+            var delivered = Math.Max(1, v["childDelivered"]);
+            var cpu = v["childCpuSeconds"] * 1000 / delivered;
+            return new S2Work(v["childDelivered"], v["childDelivered"] / Math.Max(1, v["childPasses"]), v["childRoundTrips"] / delivered,
+                v["childDbCommands"] / delivered, cpu, cpu);
+        }
+        var inProcess = Math.Max(1, v["inProcessDelivered"]);
+        var process = BenchCpuPerMessage(m);
+        var withoutRelay = s2.FirstOrDefault(o => o.Rep == m.Rep && o.Values["rate"] == v["rate"] && o.Values["childDelivered"] > 0
+            && o.Values.GetValueOrDefault("inProcessDelivered") == 0);
+        return new S2Work(v["inProcessDelivered"], v["inProcessDelivered"] / Math.Max(1, v["inProcessPasses"]), v["inProcessRoundTrips"] / inProcess,
+            v["benchDbCommands"] / inProcess, withoutRelay is null ? double.NaN : process - BenchCpuPerMessage(withoutRelay), process);
+    }
+
+    static double BenchCpuPerMessage(Measurement m) =>
+        m.Cpu.TryGetValue("run", out var c) ? c["bench"] * c["seconds"] * 1000 / Math.Max(1, m.Values["sent"]) : double.NaN;
 
     static IEnumerable<(string Label, List<Measurement> Measurements, string Phase, string Ops)> CpuPhases(IReadOnlyList<Measurement> results)
     {
@@ -231,3 +290,6 @@ static class Report
 
     static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
+
+/// <summary>Per message: delivered, messages per delivering pass, relay round trips, DB commands and CPU of the process, relay CPU.</summary>
+sealed record S2Work(double Delivered, double PerPass, double RoundTrips, double Commands, double RelayCpu, double ProcessCpu);

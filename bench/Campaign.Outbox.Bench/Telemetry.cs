@@ -61,6 +61,7 @@ sealed class RelayMeter : IDisposable
     long _delivered;
     long _failures;
     long _commands;
+    long _roundTrips;
 
     /// <summary>BENCH_TRACE=1: every relay pass is printed with a timestamp (diagnostics).</summary>
     public static bool Trace { get; } = Environment.GetEnvironmentVariable("BENCH_TRACE") == "1";
@@ -70,7 +71,7 @@ sealed class RelayMeter : IDisposable
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if ((instrument.Meter.Name == OutboxMetrics.MeterName
-                    && instrument.Name is "campaign.outbox.delivered" or "campaign.outbox.delivery_failures")
+                    && instrument.Name is "campaign.outbox.delivered" or "campaign.outbox.delivery_failures" or "campaign.outbox.relay_round_trips")
                 || (instrument.Meter.Name == "Npgsql" && instrument.Name == "db.client.operation.duration"))
                 listener.EnableMeasurementEvents(instrument);
         };
@@ -84,6 +85,8 @@ sealed class RelayMeter : IDisposable
                 Interlocked.Increment(ref _passes);
                 Interlocked.Add(ref _delivered, value);
             }
+            else if (instrument.Name == "campaign.outbox.relay_round_trips")
+                Interlocked.Add(ref _roundTrips, value);
             else
                 Interlocked.Add(ref _failures, value);
         });
@@ -91,14 +94,19 @@ sealed class RelayMeter : IDisposable
     }
 
     public RelayCounts Read() =>
-        new(Interlocked.Read(ref _passes), Interlocked.Read(ref _delivered), Interlocked.Read(ref _failures), Interlocked.Read(ref _commands));
+        new(Interlocked.Read(ref _passes), Interlocked.Read(ref _delivered), Interlocked.Read(ref _failures), Interlocked.Read(ref _commands),
+            Interlocked.Read(ref _roundTrips));
 
     public void Dispose() => _listener.Dispose();
 }
 
-/// <summary>Relay passes that delivered, messages delivered, failed sends, and database commands this process executed (Npgsql's meter).</summary>
-sealed record RelayCounts(long Passes, long Delivered, long Failures, long DbCommands)
+/// <summary>
+/// Relay passes that delivered, messages delivered, failed sends, database commands this process executed (Npgsql's meter)
+/// and the relay's own database round trips (Campaign.Outbox's meter: claims, and records that did not ride with a claim).
+/// </summary>
+sealed record RelayCounts(long Passes, long Delivered, long Failures, long DbCommands, long RoundTrips)
 {
     public RelayCounts Minus(RelayCounts start) =>
-        new(Passes - start.Passes, Delivered - start.Delivered, Failures - start.Failures, DbCommands - start.DbCommands);
+        new(Passes - start.Passes, Delivered - start.Delivered, Failures - start.Failures, DbCommands - start.DbCommands,
+            RoundTrips - start.RoundTrips);
 }

@@ -86,7 +86,41 @@ public sealed class RelayLeaseTests
 
         await Task.Delay(whileLeased.NextDueIn.Value + TimeSpan.FromMilliseconds(100));
         var afterLease = await relay.RunPassAsync();
-        Assert.Equal(1, afterLease.Delivered);
+        Assert.True(afterLease.Delivered == 1, $"after the lease ran out the pass did {afterLease}");
+        Assert.Single(await received.WaitFor<PledgeRecorded>(run, 1));
+        Assert.Equal(0, await writer.QueryAsync(db => db.Set<OutboxState>().CountAsync()));
+    }
+
+    [Fact]
+    public async Task A_unit_leased_to_a_process_that_died_before_sending_it_from_memory_is_delivered_when_the_lease_runs_out()
+    {
+        await using var database = await OutboxHost.CreateDatabaseAsync("outbox_inline");
+        var received = new Received();
+        var run = received.NewRun();
+        await using var writer = await OutboxHost.StartAsync(database.ConnectionString, "inline-died", received, o =>
+        {
+            o.Relay = false;
+            o.Outbox = outbox => outbox.UseBusOutbox(b =>
+            {
+                b.LeaseDuration = TimeSpan.FromSeconds(6);
+                b.MessageDeliveryTimeout = TimeSpan.FromSeconds(3);
+            });
+        });
+        await writer.RecordPledgeAsync(run);
+
+        // As the writer's process leaves it when it dies between the commit and the send: leased to its relay, no due time.
+        await writer.QueryAsync(db => db.Database.ExecuteSqlRawAsync(
+            """UPDATE "OutboxState" SET "LockId" = gen_random_uuid(), "NextAttemptAt" = NULL, "Created" = clock_timestamp()"""));
+
+        using var relay = ActivatorUtilities.CreateInstance<OutboxRelay<PledgeDbContext>>(writer.Services);
+        var whileLeased = await relay.RunPassAsync();
+        Assert.Equal(0, whileLeased.Claimed);
+        Assert.NotNull(whileLeased.NextDueIn); // the lease's end, counted from Created, so an idle relay looks again then
+        Assert.InRange(whileLeased.NextDueIn!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(6));
+
+        await Task.Delay(whileLeased.NextDueIn.Value + TimeSpan.FromMilliseconds(100));
+        var afterLease = await relay.RunPassAsync();
+        Assert.True(afterLease.Delivered == 1, $"after the lease ran out the pass did {afterLease}");
         Assert.Single(await received.WaitFor<PledgeRecorded>(run, 1));
         Assert.Equal(0, await writer.QueryAsync(db => db.Set<OutboxState>().CountAsync()));
     }

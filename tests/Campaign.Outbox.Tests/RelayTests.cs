@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Campaign.Outbox.Relay;
+using Campaign.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -29,8 +30,10 @@ public sealed class RelayTests(OutboxDatabase database) : IClassFixture<OutboxDa
         var arrived = await _received.WaitFor<PledgeRecorded>(run, 900, TimeSpan.FromSeconds(90));
         Assert.Equal(900, arrived.Count);
         Assert.Equal(900, arrived.Select(a => a.MessageId).Distinct().Count());
-        Assert.Equal(0, await first.QueryAsync(db => db.Set<OutboxMessage>().CountAsync()));
-        Assert.Equal(0, await first.QueryAsync(db => db.Set<OutboxState>().CountAsync()));
+
+        // A relay records a delivery after the broker confirmed it, so the last records may trail the last arrival a little.
+        await Eventually.Until(() => first.QueryAsync(db => db.Set<OutboxMessage>().CountAsync()), n => n == 0, "every sent message deleted");
+        await Eventually.Until(() => first.QueryAsync(db => db.Set<OutboxState>().CountAsync()), n => n == 0, "every unit of work deleted");
     }
 
     [Fact]

@@ -5,13 +5,16 @@ using Xunit;
 
 namespace Campaign.Outbox.Tests;
 
-/// <summary>What a commit costs an idle relay: one claim and one record (no empty pass), however many workers it has, wherever it runs.</summary>
+/// <summary>
+/// What a commit costs an idle relay, however many workers it has: in another process one claim and one record (no empty
+/// pass); in the writer's process one record (sent from memory), and no wake-up from its own NOTIFY.
+/// </summary>
 public sealed class RelayWakeTests
 {
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task A_commit_costs_an_idle_relay_one_claim_and_one_record(bool relayInAnotherProcess)
+    public async Task A_commit_costs_an_idle_relay_one_claim_and_one_record_or_only_the_record_from_memory(bool relayInAnotherProcess)
     {
         await using var database = await OutboxHost.CreateDatabaseAsync("outbox_wake");
         var received = new Received();
@@ -45,9 +48,9 @@ public sealed class RelayWakeTests
             Assert.Single(await received.WaitFor<PledgeRecorded>(run, 1, TimeSpan.FromSeconds(60)));
             await roundTrips.SettleAsync();
 
-            // A claim that found the unit of work, and the record that deleted it: no worker ran an empty pass, and the
-            // relay in the writer's process was not woken a second time by its own NOTIFY.
-            Assert.Equal((1, 1), (roundTrips.Claims - claims, roundTrips.Records - records));
+            // In the writer's process the unit is sent from memory: no claim, one record. In another process, a claim that found
+            // the unit of work and the record that deleted it: no worker ran an empty pass.
+            Assert.Equal((relayInAnotherProcess ? 1 : 0, 1), (roundTrips.Claims - claims, roundTrips.Records - records));
         }
     }
 

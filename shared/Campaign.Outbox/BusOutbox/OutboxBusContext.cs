@@ -29,6 +29,8 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
     readonly TimeProvider _clock;
     readonly OutboxMetrics _metrics;
     readonly ILogger _logger;
+    readonly OutboxRelay<TDbContext>? _relay;
+    readonly HashSet<Guid> _inline = []; // units of the save under way, leased to this process's relay
     readonly List<OutboxMessage> _stored = [];
     readonly Dictionary<string, EntityEntry<OutboxState>> _units = new(StringComparer.Ordinal);
     bool _notified; // the current units of work were announced to the relays
@@ -39,7 +41,8 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
     bool _saveFailed;
 
     public OutboxBusContext(TBus bus, TDbContext dbContext, OutboxNotifier<TDbContext> notifier, IClientFactory clientFactory,
-        IServiceProvider provider, ConsumeContext? consumeContext, TimeProvider clock, OutboxMetrics metrics, ILogger logger)
+        IServiceProvider provider, ConsumeContext? consumeContext, TimeProvider clock, OutboxMetrics metrics, ILogger logger,
+        OutboxRelay<TDbContext>? relay)
     {
         _bus = bus;
         _dbContext = dbContext;
@@ -50,19 +53,61 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
         _clock = clock;
         _metrics = metrics;
         _logger = logger;
+        _relay = relay;
 
         // A failed SaveChanges (say, a unique violation answered with 409) rolls its messages back with it: expected, not a bug.
         _dbContext.SaveChangesFailed += OnSaveChangesFailed;
         _dbContext.SavedChanges += OnSavedChanges;
+        if (_relay is not null)
+            _dbContext.SavingChanges += OnSavingChanges;
     }
 
     void OnSaveChangesFailed(object? sender, SaveChangesFailedEventArgs e) => _saveFailed = true;
 
-    // Saved outside an explicit transaction is committed: wake the relays now, not when the scope ends.
+    // Committed when SaveChanges returns (no explicit or ambient transaction) and not ordered by key: lease the new units to
+    // this process's relay, which sends them from memory after the commit. Anything else goes through the relay's claim.
+    void OnSavingChanges(object? sender, SavingChangesEventArgs e)
+    {
+        lock (_stored)
+        {
+            _inline.Clear();
+            var autocommit = _relay!.Ready && _dbContext.Database.CurrentTransaction is null && System.Transactions.Transaction.Current is null;
+            foreach (var unit in _units.Values.Where(u => StateOf(u) == EntityState.Added))
+            {
+                var inline = autocommit && unit.Entity.OrderingKey is null;
+                unit.Entity.LockId = inline ? _relay.InlineLease : Guid.Empty;
+                if (inline)
+                    _inline.Add(unit.Entity.OutboxId);
+            }
+        }
+    }
+
+    // Saved outside an explicit transaction is committed: hand the leased units to the relay, wake the relays for the rest
+    // now, not when the scope ends.
     void OnSavedChanges(object? sender, SavedChangesEventArgs e)
     {
-        if (_dbContext.Database.CurrentTransaction is null)
-            Announce();
+        if (_dbContext.Database.CurrentTransaction is not null)
+            return;
+        if (HandOff())
+            return;
+        Announce();
+    }
+
+    /// <summary>Gives the units this save leased to the relay; true when they were all of it (nobody else needs waking).</summary>
+    bool HandOff()
+    {
+        List<(Guid, List<OutboxMessage>)> units;
+        lock (_stored)
+        {
+            if (_inline.Count == 0 || !Committed())
+                return false;
+            units = [.. _inline.Select(id => (id, _stored.Where(m => m.OutboxId == id).ToList()))];
+            var all = !_owed && _units.Values.All(u => _inline.Contains(u.Entity.OutboxId));
+            _inline.Clear();
+            _notified |= all;
+            _relay!.DeliverCommitted(units);
+            return all;
+        }
     }
 
     /// <summary>Wakes the relays for units of work saved and not announced yet (after the commit: inside a transaction, at its end).</summary>
@@ -134,6 +179,7 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
     {
         _dbContext.SaveChangesFailed -= OnSaveChangesFailed;
         _dbContext.SavedChanges -= OnSavedChanges;
+        _dbContext.SavingChanges -= OnSavingChanges;
         Announce();
 
         // MassTransit's layer drops these silently. A message published after the last SaveChanges is a bug in the

@@ -1,3 +1,4 @@
+using Campaign.Outbox.Configuration;
 using Campaign.Outbox.Relay;
 using MassTransit;
 using MassTransit.DependencyInjection;
@@ -29,11 +30,17 @@ sealed class OutboxScopedBusContextProvider<TBus, TDbContext> : IScopedBusContex
         {
             var consumeContext = globalConsumeContextProvider.HasContext ? globalConsumeContextProvider.GetContext() : null;
             Context = new OutboxBusContext<TBus, TDbContext>(bus, dbContext, notifier, clientFactory.Value, provider, consumeContext, clock,
-                metrics, logger);
+                metrics, logger, Inline(provider));
         }
     }
 
     public ScopedBusContext Context { get; }
+
+    /// <summary>This process's relay, when it runs here and sends committed units from memory.</summary>
+    static OutboxRelay<TDbContext>? Inline(IServiceProvider provider) =>
+        provider.GetService(typeof(EntityFrameworkOutboxOptions<TDbContext>)) is EntityFrameworkOutboxOptions<TDbContext> { InlineDelivery: true, DeliveryServiceEnabled: true }
+            ? provider.GetService(typeof(OutboxRelay<TDbContext>)) as OutboxRelay<TDbContext>
+            : null;
 
     public void Dispose() => (Context as IDisposable)?.Dispose();
 }

@@ -42,6 +42,13 @@ public class EntityFrameworkOutboxOptions
     /// <summary>How other processes' relays learn of a commit; the poll (<see cref="QueryDelay"/>) is the safety net of each.</summary>
     public OutboxNotification Notification { get; set; } = OutboxNotification.AfterCommit;
 
+    /// <summary>
+    /// A unit of work saved outside an explicit transaction, without an ordering key, in a process that runs the relay, is
+    /// sent from memory once SaveChanges returns (no claim, no NOTIFY), leased to this process until it is recorded. Off: every
+    /// unit goes through the relay's claim.
+    /// </summary>
+    public bool InlineDelivery { get; set; } = true;
+
     /// <summary>Timeout of the relay's database commands.</summary>
     public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using Campaign.Outbox.Configuration;
 using Campaign.Outbox.Delivery;
@@ -32,6 +34,7 @@ public sealed partial class OutboxRelay<TDbContext>(
     static readonly string ContextName = typeof(TDbContext).Name;
     readonly BrokerRefusals _refusals = new();
     readonly RelayPasses _passes = new();
+    bool _ready;
     long _retryDue = long.MaxValue; // when the earliest unit this relay saw fail is due again (Stopwatch timestamp)
     ConnectHandle? _refusalObserver;
 
@@ -52,6 +55,7 @@ public sealed partial class OutboxRelay<TDbContext>(
             return;
         }
 
+        Volatile.Write(ref _ready, true);
         var wait = TimeSpan.Zero; // a first look at once: work may have waited for this relay to start
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -64,6 +68,7 @@ public sealed partial class OutboxRelay<TDbContext>(
 
                 if (bus.CheckHealth().Status != BusHealthStatus.Healthy)
                 {
+                    Volatile.Write(ref _ready, false);
                     LogPaused(logger, ContextName);
                     await bus.WaitForHealthStatus(BusHealthStatus.Healthy, stoppingToken);
                     LogResumed(logger, ContextName);
@@ -74,6 +79,7 @@ public sealed partial class OutboxRelay<TDbContext>(
                     continue;
 
                 var pass = await RunPassesAsync(stoppingToken);
+                Volatile.Write(ref _ready, !pass.BrokerTrouble);
                 if (pass.BrokerTrouble)
                 {
                     // Not the messages' fault: wait for the broker, count no attempts.
@@ -162,6 +168,9 @@ public sealed partial class OutboxRelay<TDbContext>(
         }
     }
 
+    /// <summary>Workers are running and the last pass met no broker trouble: a commit's units may be sent from memory.</summary>
+    internal bool Ready => Volatile.Read(ref _ready);
+
     /// <summary>One claim-send-record pass; returns what it did. Public so tests and tools can drive the relay step by step.</summary>
     public async Task<RelayPass> RunPassAsync(CancellationToken cancellationToken = default)
     {
@@ -187,8 +196,21 @@ public sealed partial class OutboxRelay<TDbContext>(
         using (var lease = new CancellationTokenSource(options.LeaseDuration * 0.75, clock))
             await Task.WhenAll(claim.Units.Select(unit => SendAsync(unit, lease.Token)));
 
+        var faults = BookFaults(claim.Units);
+
+        var delivered = claim.Units.Sum(u => u.Sent.Count);
+        if (delivered > 0)
+            metrics.Delivered(ContextName, delivered);
+        var unblocked = claim.Units.Any(u => u is { Failure: null, OrderingKey: not null });
+        var pass = new RelayPass(claim.Units.Count, delivered, claim.Units.Any(u => u.BrokerTrouble), claim.NextDueIn, unblocked);
+        return (pass, new OutboxRecord(lockId, claim.Units, faults));
+    }
+
+    /// <summary>The message faults of a pass (not broker trouble): each unit's back-off, or parking after its last attempt.</summary>
+    List<(ClaimedOutbox, TimeSpan, bool)> BookFaults(IEnumerable<ClaimedOutbox> units)
+    {
         var faults = new List<(ClaimedOutbox, TimeSpan, bool)>();
-        foreach (var unit in claim.Units.Where(u => u is { Failure: not null, BrokerTrouble: false }))
+        foreach (var unit in units.Where(u => u is { Failure: not null, BrokerTrouble: false }))
         {
             var attempts = unit.DeliveryAttempts + 1;
             var park = attempts >= options.MaxDeliveryAttempts;
@@ -202,13 +224,7 @@ public sealed partial class OutboxRelay<TDbContext>(
                 RetryAt(Stopwatch.GetTimestamp() + (long)(retryIn.TotalSeconds * Stopwatch.Frequency));
             }
         }
-
-        var delivered = claim.Units.Sum(u => u.Sent.Count);
-        if (delivered > 0)
-            metrics.Delivered(ContextName, delivered);
-        var unblocked = claim.Units.Any(u => u is { Failure: null, OrderingKey: not null });
-        var pass = new RelayPass(claim.Units.Count, delivered, claim.Units.Any(u => u.BrokerTrouble), claim.NextDueIn, unblocked);
-        return (pass, new OutboxRecord(lockId, claim.Units, faults));
+        return faults;
     }
 
     /// <summary>A unit that failed here is due again (its back-off ran out); takes the reminder.</summary>
@@ -245,13 +261,13 @@ public sealed partial class OutboxRelay<TDbContext>(
 
                 // A body that cannot be read is the message's fault: find out before the transport is involved,
                 // so it is counted against its outbox and not mistaken for a slow broker.
-                if (message.ContentType.Contains("json", StringComparison.OrdinalIgnoreCase))
-                    JsonDocument.Parse(message.Body).Dispose();
-                if (System.Text.Encoding.UTF8.GetByteCount(message.Body) is var size && size > options.MaxMessageSize)
+                if (Encoding.UTF8.GetByteCount(message.Body) is var size && size > options.MaxMessageSize)
                 {
                     throw new MessageRefusedException(
                         $"The message body is {size:N0} bytes, more than the broker accepts (MaxMessageSize {options.MaxMessageSize:N0}).");
                 }
+                if (message.ContentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+                    ValidateJson(message.Body, size);
 
                 var destination = message.DestinationAddress
                     ?? throw new InvalidOperationException("The stored message has no valid destination address.");
@@ -298,6 +314,29 @@ public sealed partial class OutboxRelay<TDbContext>(
                 return; // order within a unit of work: nothing after a failed message is sent
             }
         }
+    }
+
+    /// <summary>Throws <see cref="JsonException"/> for a body that is not JSON; reads it once, into a pooled buffer, keeping nothing.</summary>
+    static void ValidateJson(string body, int size)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var reader = new Utf8JsonReader(buffer.AsSpan(0, Encoding.UTF8.GetBytes(body, buffer)));
+            while (reader.Read())
+            {
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await DrainInlineAsync(cancellationToken);
+        await base.StopAsync(cancellationToken);
     }
 
     public override void Dispose()

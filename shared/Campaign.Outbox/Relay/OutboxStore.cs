@@ -30,7 +30,7 @@ public sealed class OutboxStore<TDbContext>(
         nameof(OutboxMessage.MessageType), nameof(OutboxMessage.Body),
     ];
 
-    OutboxTables? _tables;
+    (OutboxTables, string)? _connection;
     string? _claimSql;
 
     /// <summary>
@@ -42,8 +42,9 @@ public sealed class OutboxStore<TDbContext>(
     /// </summary>
     public async Task<OutboxClaim> ClaimAsync(Guid lockId, OutboxRecord? previous, CancellationToken cancellationToken)
     {
-        await using var scope = scopeFactory.CreateAsyncScope();
-        var (connection, tables) = await OpenAsync(scope, cancellationToken);
+        var (tables, connectionString) = await TablesAsync();
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
         _claimSql ??= ClaimSql(tables);
 
         await using var batch = new NpgsqlBatch(connection) { Timeout = (int)options.QueryTimeout.TotalSeconds };
@@ -97,7 +98,8 @@ public sealed class OutboxStore<TDbContext>(
         var messageColumns = string.Join(", ", MessageColumns.Select(c => $"x.{m[c]}"));
         var pickedColumns = string.Join(", ", MessageColumns.Select(c => $"p.{m[c]}"));
 
-        // due: units due now, oldest first, skipping any another pass is claiming; a keyed unit only when no older unit with its
+        // due: units due now, oldest first, skipping any another pass is claiming (a unit written leased to its process's relay,
+        //      to be sent from memory, is due only when that lease has run out, counted from Created); a keyed unit only when no older unit with its
         //      key is still there (delivering, backing off or parked), so one key's units leave in order, across relays too.
         // loaded: their first messages, numbered and summed in delivery order; picked: the prefix that fits the budget (the
         //      first message always does, so one large message cannot stall the outbox).
@@ -110,7 +112,9 @@ public sealed class OutboxStore<TDbContext>(
                 SELECT s.{s["OutboxId"]} AS id, s.{s["Created"]} AS created, s.{s["DeliveryAttempts"]} AS attempts,
                        s.{s["OrderingKey"]} AS key
                 FROM {s} s
-                WHERE s.{s["Parked"]} IS NULL AND (s.{s["NextAttemptAt"]} IS NULL OR s.{s["NextAttemptAt"]} <= clock_timestamp())
+                WHERE s.{s["Parked"]} IS NULL
+                  AND (s.{s["NextAttemptAt"]} <= clock_timestamp() OR s.{s["NextAttemptAt"]} IS NULL
+                       AND (s.{s["LockId"]} = '{Guid.Empty}' OR s.{s["Created"]} <= clock_timestamp() - $6))
                   AND (s.{s["OrderingKey"]} IS NULL OR NOT EXISTS (
                       SELECT FROM {s} e WHERE e.{s["OrderingKey"]} = s.{s["OrderingKey"]}
                         AND (e.{s["Created"]}, e.{s["OutboxId"]}) < (s.{s["Created"]}, s.{s["OutboxId"]})))
@@ -133,8 +137,9 @@ public sealed class OutboxStore<TDbContext>(
             SELECT p.id, p.attempts, p.key, clock_timestamp() - p.created,
                    p.unit_loaded >= $2 OR p.unit_loaded > count(*) OVER (PARTITION BY p.id),
                    CASE WHEN p.id IS NULL THEN (
-                       SELECT min({s["NextAttemptAt"]}) - clock_timestamp() FROM {s}
-                       WHERE {s["Parked"]} IS NULL AND {s["NextAttemptAt"]} > clock_timestamp()) END,
+                       SELECT min(coalesce({s["NextAttemptAt"]}, {s["Created"]} + $6)) - clock_timestamp() FROM {s}
+                       WHERE {s["Parked"]} IS NULL AND ({s["NextAttemptAt"]} > clock_timestamp()
+                          OR {s["NextAttemptAt"]} IS NULL AND {s["LockId"]} <> '{Guid.Empty}' AND {s["Created"]} > clock_timestamp() - $6)) END,
                    {pickedColumns}
             FROM (VALUES (1)) one (x) LEFT JOIN picked p ON true
             ORDER BY p.created, p.id, p.{m["SequenceNumber"]}
@@ -145,8 +150,9 @@ public sealed class OutboxStore<TDbContext>(
     public async Task RecordAsync(OutboxRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await using var scope = scopeFactory.CreateAsyncScope();
-        var (connection, tables) = await OpenAsync(scope, CancellationToken.None);
+        var (tables, connectionString) = await TablesAsync();
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(CancellationToken.None);
         await using var batch = new NpgsqlBatch(connection) { Timeout = (int)options.QueryTimeout.TotalSeconds };
         AddRecord(batch, tables, record);
         if (batch.BatchCommands.Count == 0)
@@ -193,7 +199,7 @@ public sealed class OutboxStore<TDbContext>(
         if (release.Length > 0)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand(
-                $"UPDATE {s} SET {s["NextAttemptAt"]} = NULL WHERE {s["OutboxId"]} = ANY($1) AND {s["LockId"]} = $2")
+                $"UPDATE {s} SET {s["NextAttemptAt"]} = NULL, {s["LockId"]} = '{Guid.Empty}' WHERE {s["OutboxId"]} = ANY($1) AND {s["LockId"]} = $2")
             {
                 Parameters = { new NpgsqlParameter { Value = release }, new NpgsqlParameter { Value = lockId } },
             });
@@ -220,12 +226,19 @@ public sealed class OutboxStore<TDbContext>(
         }
     }
 
-    async Task<(NpgsqlConnection, OutboxTables)> OpenAsync(AsyncServiceScope scope, CancellationToken cancellationToken)
+    /// <summary>
+    /// The model's names and the DbContext's connection string, read once: a round trip then costs a pooled connection (the
+    /// same pool as the DbContext's), not a DI scope and a DbContext.
+    /// </summary>
+    async ValueTask<(OutboxTables, string)> TablesAsync()
     {
+        if (_connection is { } known)
+            return known;
+        await using var scope = scopeFactory.CreateAsyncScope();
         var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
-        _tables ??= OutboxTables.For(dbContext);
-        await dbContext.Database.OpenConnectionAsync(cancellationToken);
-        return ((NpgsqlConnection)dbContext.Database.GetDbConnection(), _tables);
+        var connectionString = dbContext.Database.GetConnectionString()
+            ?? throw new InvalidOperationException($"{ContextName} has no connection string for the outbox relay.");
+        return (_connection = (OutboxTables.For(dbContext), connectionString)).Value;
     }
 
     static OutboxMessage ReadMessage(NpgsqlDataReader reader, Guid outboxId, int first) => new()

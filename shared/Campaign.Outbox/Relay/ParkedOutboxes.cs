@@ -44,7 +44,7 @@ public sealed class ParkedOutboxes<TDbContext>(
         var s = tables.OutboxState;
         await using var command = new NpgsqlCommand($"""
             WITH released AS (
-                UPDATE {s} SET {s["Parked"]} = NULL, {s["DeliveryAttempts"]} = 0, {s["NextAttemptAt"]} = NULL
+                UPDATE {s} SET {s["Parked"]} = NULL, {s["DeliveryAttempts"]} = 0, {s["NextAttemptAt"]} = NULL, {s["LockId"]} = '{Guid.Empty}'
                 WHERE {s["OutboxId"]} = $1 AND {s["Parked"]} IS NOT NULL RETURNING 1)
             SELECT count(*), pg_notify($2, '') FROM released
             """, connection)

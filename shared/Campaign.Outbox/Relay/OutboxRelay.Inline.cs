@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Campaign.Outbox.Relay;
+
+/// <summary>
+/// Delivery from memory: a unit of work saved in this process, outside an explicit transaction, is written already leased to
+/// <see cref="InlineLease"/> and handed to the relay once SaveChanges returns (the commit is done). The relay sends it at once,
+/// with no claim, no NOTIFY and no wake, and records it with the records of other such units that completed meanwhile (one
+/// round trip for all of them). If the process dies first, the lease runs out (<c>Created</c> + <c>LeaseDuration</c>, the
+/// database's clock) and any relay delivers the unit; a failed send is booked like a pass's (back-off, parking, or released
+/// at once after broker trouble), so the claim path takes over.
+/// </summary>
+public sealed partial class OutboxRelay<TDbContext>
+{
+    readonly ConcurrentQueue<ClaimedOutbox> _inlineDone = new();
+    readonly ConcurrentDictionary<ClaimedOutbox, Task> _inlineSending = new();
+    int _inlineRecording;
+    bool _inlineRecordFailing;
+
+    /// <summary>The lease units of work are written with when this process's relay sends them from memory.</summary>
+    public Guid InlineLease { get; } = MassTransit.NewId.NextGuid();
+
+    /// <summary>Sends committed units of work from memory; returns at once.</summary>
+    internal void DeliverCommitted(IEnumerable<(Guid OutboxId, List<OutboxMessage> Messages)> units)
+    {
+        var now = Stopwatch.GetTimestamp();
+        foreach (var (outboxId, messages) in units)
+        {
+            var unit = new ClaimedOutbox(outboxId, 0, null, TimeSpan.Zero, now);
+            unit.Messages.AddRange(messages.OrderBy(m => m.SequenceNumber));
+            _inlineSending[unit] = Task.Run(() => SendInlineAsync(unit));
+        }
+    }
+
+    async Task SendInlineAsync(ClaimedOutbox unit)
+    {
+        try
+        {
+            lock (_refusals)
+                _refusalObserver ??= bus.ConnectSendObserver(_refusals);
+            using (var lease = new CancellationTokenSource(options.LeaseDuration * 0.75, clock))
+                await SendAsync(unit, lease.Token);
+            if (unit.Sent.Count > 0)
+                metrics.Delivered(ContextName, unit.Sent.Count);
+            if (unit.BrokerTrouble)
+                Volatile.Write(ref _ready, false); // the workers find out when the broker is back; until then commits go through them
+        }
+        finally
+        {
+            _inlineDone.Enqueue(unit);
+            _inlineSending.TryRemove(unit, out _);
+            RecordInline();
+        }
+    }
+
+    /// <summary>At most one record in flight; everything that completed while it ran goes into the next.</summary>
+    void RecordInline()
+    {
+        if (Interlocked.CompareExchange(ref _inlineRecording, 1, 0) == 0)
+            _ = Task.Run(RecordInlineAsync);
+    }
+
+    async Task RecordInlineAsync()
+    {
+        while (true)
+        {
+            var units = new List<ClaimedOutbox>();
+            while (_inlineDone.TryDequeue(out var unit))
+                units.Add(unit);
+            if (units.Count > 0)
+            {
+                try
+                {
+                    await store.RecordAsync(new OutboxRecord(InlineLease, units, BookFaults(units)));
+                    _inlineRecordFailing = false;
+                }
+                catch (Exception exception)
+                {
+                    // The units stay leased: when the lease runs out a relay sends them again, and the inbox drops the repeat.
+                    if (!_inlineRecordFailing)
+                        LogInlineRecordFailed(logger, exception, ContextName, units.Count);
+                    _inlineRecordFailing = true;
+                }
+                if (units.Any(u => u.Failure is not null))
+                    signal.Wake(); // released or backing off: the workers take it from here
+            }
+
+            Volatile.Write(ref _inlineRecording, 0);
+            if (_inlineDone.IsEmpty || Interlocked.CompareExchange(ref _inlineRecording, 1, 0) != 0)
+                return;
+        }
+    }
+
+    /// <summary>Lets sends from memory that are under way finish and be recorded (host shutdown).</summary>
+    async Task DrainInlineAsync(CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _ready, false);
+        await Task.WhenAll(_inlineSending.Values).WaitAsync(cancellationToken).ContinueWith(static _ => { }, TaskScheduler.Default);
+        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 5;
+        while ((!_inlineDone.IsEmpty || Volatile.Read(ref _inlineRecording) != 0) && Stopwatch.GetTimestamp() < deadline
+            && !cancellationToken.IsCancellationRequested)
+            await Task.Delay(10, CancellationToken.None);
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Outbox relay for {DbContext} could not record {Count} unit(s) sent from memory; they stay leased and are sent again when the lease runs out.")]
+    static partial void LogInlineRecordFailed(ILogger logger, Exception exception, string dbContext, int count);
+}
