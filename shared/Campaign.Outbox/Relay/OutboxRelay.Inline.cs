@@ -79,9 +79,11 @@ public sealed partial class OutboxRelay<TDbContext>
                 catch (Exception exception)
                 {
                     // The units stay leased: when the lease runs out a relay sends them again, and the inbox drops the repeat.
+                    // A woken worker's pass finds them not due and waits for the lease's end (its look-ahead), not for the poll.
                     if (!_inlineRecordFailing)
                         LogInlineRecordFailed(logger, exception, ContextName, units.Count);
                     _inlineRecordFailing = true;
+                    signal.Wake();
                 }
                 if (units.Any(u => u.Failure is not null))
                     signal.Wake(); // released or backing off: the workers take it from here
