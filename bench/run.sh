@@ -36,4 +36,6 @@ for arg in "$@"; do
 done
 echo "[bench] building (Release)" >&2
 dotnet build "$PROJECT" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+# The peer (Wolverine's durable EF Core outbox, in S2 beside ours) is a program of its own: its packages and ours don't mix.
+dotnet build "$ROOT/bench/Campaign.Outbox.Bench.Wolverine/Campaign.Outbox.Bench.Wolverine.csproj" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
 exec dotnet "$DLL" "$@"

@@ -19,6 +19,9 @@ sealed class BenchOptions
     public bool Seed { get; private set; }
     public IReadOnlyList<WriteKind> WriteKinds { get; private set; } = [WriteKind.Plain, WriteKind.Outbox];
     public bool Warmup { get; private set; } = true;
+
+    /// <summary>Wolverine's durable EF Core outbox measured beside ours in S2 (bench/Campaign.Outbox.Bench.Wolverine).</summary>
+    public bool Peer { get; private set; } = true;
     public ISet<string> Only { get; private set; } = new HashSet<string>(["s1", "s2", "s3", "write"], StringComparer.OrdinalIgnoreCase);
     public string? Out { get; private set; }
     public RelayTuning Tuning { get; private set; } = new(null, null);
@@ -45,6 +48,7 @@ sealed class BenchOptions
           --s3-concurrency=N      publishes in flight in S3 (default 100)
           --only=s1,s2,s3,write   scenarios to run (S1's ratio needs s3 too)
           --no-warmup             skip the discarded warm-up round
+          --no-peer               skip the peer: Wolverine 6.62's durable EF Core outbox, run in S2 at every rate beside ours
           --relay-concurrency=N   override DeliveryConcurrency (default: the library's)
           --relay-batch=N         override QueryMessageLimit (default: the library's)
           --out=DIR               where results.json and results.md go (default bench/results/<timestamp>)
@@ -102,6 +106,7 @@ sealed class BenchOptions
                 case "--s3-concurrency": o.S3Concurrency = Int(); break;
                 case "--only": o.Only = new HashSet<string>(Value().Split(',', StringSplitOptions.RemoveEmptyEntries), StringComparer.OrdinalIgnoreCase); break;
                 case "--no-warmup": o.Warmup = false; break;
+                case "--no-peer": o.Peer = false; break;
                 case "--seed": o.Seed = true; break;
                 case "--write-diagnostics": o.WriteKinds = [WriteKind.Plain, WriteKind.Outbox, WriteKind.PlainInTransaction, WriteKind.OutboxWithoutNotify, WriteKind.OutboxNotifyTrigger]; break;
                 case "--write-kinds": o.WriteKinds = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(k => Enum.Parse<WriteKind>(k, ignoreCase: true))]; break;

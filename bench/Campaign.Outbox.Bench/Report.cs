@@ -227,7 +227,7 @@ static class Report
         }
         var inProcess = Math.Max(1, v["inProcessDelivered"]);
         var process = BenchCpuPerMessage(m);
-        var withoutRelay = s2.FirstOrDefault(o => o.Rep == m.Rep && o.Values["rate"] == v["rate"] && o.Values["childDelivered"] > 0
+        var withoutRelay = s2.FirstOrDefault(o => o.Rep == m.Rep && o.Values["rate"] == v["rate"] && o.Values.GetValueOrDefault("childDelivered") > 0
             && o.Values.GetValueOrDefault("inProcessDelivered") == 0);
         return new S2Work(v["inProcessDelivered"], v["inProcessDelivered"] / Math.Max(1, v["inProcessPasses"]), v["inProcessRoundTrips"] / inProcess,
             v["benchDbCommands"] / inProcess, withoutRelay is null ? double.NaN : process - BenchCpuPerMessage(withoutRelay), process);
@@ -249,7 +249,7 @@ static class Report
         }
         foreach (var group in Of(results, "W").GroupBy(m => m.Config))
             yield return ($"write path: {group.Key}", group.ToList(), "run", "transactions");
-        foreach (var group in Of(results, "S2").GroupBy(m => m.Config))
+        foreach (var group in Of(results, "S2").Where(m => m.Cpu.Count > 0).GroupBy(m => m.Config))
             yield return ($"S2 {group.Key}", group.ToList(), "run", "sent");
     }
 
