@@ -88,7 +88,11 @@ for (var rep = 1; rep <= options.Reps; rep++)
             Progress(await scenarios.S2Async(rep, rate, RelayPlacement.Same, duration));
             Progress(await scenarios.S2Async(rep, rate, RelayPlacement.Second, duration));
             if (options.Peer && !options.Durable)
-                Progress(await Peer.S2Async(rep, rate, duration));
+            {
+                var peer = await Peer.S2Async(rep, rate, duration);
+                scenarios.Results.Add(peer);
+                Progress(peer);
+            }
         }
         if (options.TwoRelayRate > 0)
             Progress(await scenarios.S2Async(rep, options.TwoRelayRate, RelayPlacement.Both, duration));
