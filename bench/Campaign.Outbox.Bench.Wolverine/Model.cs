@@ -1,25 +1,7 @@
+using Campaign.Outbox.Bench;
 using Microsoft.EntityFrameworkCore;
 
 namespace Campaign.Outbox.Bench.Wolverine;
-
-/// <summary>
-/// The event every transaction publishes. <paramref name="Run"/> tells this phase's messages from any other (a late
-/// warm-up message must not count); <paramref name="Seq"/> indexes the recorder's arrays; <paramref name="Stamp"/> is a
-/// <see cref="System.Diagnostics.Stopwatch"/> timestamp taken right before the transaction saves.
-/// Public: Wolverine's handler adapters are compiled at run time in another assembly and must see it.
-/// </summary>
-#pragma warning disable CA1515 // a message contract, seen by Wolverine's run-time generated code
-public sealed record BenchEvent(Guid Run, long Seq, long Stamp);
-#pragma warning restore CA1515
-
-/// <summary>The business row each transaction writes next to its event (the same shape as our own benchmark's).</summary>
-sealed class BusinessRow
-{
-    public Guid Id { get; set; }
-    public long Seq { get; set; }
-    public decimal Amount { get; set; }
-    public DateTime CreatedAt { get; set; }
-}
 
 /// <summary>
 /// The service's DbContext: one business table. Registered with <c>AddDbContextWithWolverineIntegration</c>, which adds

@@ -1,3 +1,4 @@
+using Campaign.Outbox.Bench;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Campaign.Outbox.Bench.Wolverine;

@@ -1,3 +1,4 @@
+using Campaign.Outbox.Bench;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -38,7 +39,7 @@ sealed class Scenarios(WolverineHost host, Recorder recorder, NpgsqlCommandCount
         var total = (int)Math.Round(options.Rate * options.Seconds);
         var measured = Guid.NewGuid();
         var commits = new long[total];
-        recorder.Reset(measured, total);
+        recorder.Reset(measured, total, total);
         Log($"s2: {total:N0} events at {options.Rate}/s for {options.Seconds} s, {options.Writers} writers");
 
         var probe = PhaseProbe.Start(counter);
@@ -91,7 +92,7 @@ sealed class Scenarios(WolverineHost host, Recorder recorder, NpgsqlCommandCount
         });
 
         var measured = Guid.NewGuid();
-        recorder.Reset(measured, options.Events);
+        recorder.Reset(measured, options.Events, options.Events);
         Log($"drain: writing {options.Events:N0} events with the sender latched, {options.Writers} writers");
         var (writeSeconds, held) = await HoldBackAsync(measured, options.Events, options.Writers);
         var arrivedBeforeRelease = recorder.Count;
@@ -176,7 +177,7 @@ sealed class Scenarios(WolverineHost host, Recorder recorder, NpgsqlCommandCount
     async Task WarmUpAsync(int events, Func<Guid, Task> write)
     {
         var run = Guid.NewGuid();
-        recorder.Reset(run, events);
+        recorder.Reset(run, events, events);
         Log($"warm-up: {events:N0} events");
         await write(run);
         if (!await recorder.WaitAllAsync(WarmupTimeout, cancellation))

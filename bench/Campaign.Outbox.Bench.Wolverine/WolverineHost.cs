@@ -1,3 +1,4 @@
+using Campaign.Outbox.Bench;
 using JasperFx.Resources;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

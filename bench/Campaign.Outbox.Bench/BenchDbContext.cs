@@ -2,15 +2,6 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Campaign.Outbox.Bench;
 
-/// <summary>The business row each benchmark transaction writes next to its event.</summary>
-sealed class BusinessRow
-{
-    public Guid Id { get; set; }
-    public long Seq { get; set; }
-    public decimal Amount { get; set; }
-    public DateTime CreatedAt { get; set; }
-}
-
 /// <summary>A service's DbContext: one business table plus the outbox entities.</summary>
 sealed class BenchDbContext(DbContextOptions<BenchDbContext> options) : DbContext(options)
 {

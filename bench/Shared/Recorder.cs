@@ -1,13 +1,14 @@
 using System.Diagnostics;
 
-namespace Campaign.Outbox.Bench.Wolverine;
+namespace Campaign.Outbox.Bench;
 
 /// <summary>
-/// What the handler received in the current phase: the first receive time of every sequence number (Stopwatch
-/// timestamps, this process's clock), the stamp each message carried, duplicates and strays from other phases.
-/// Public only because Wolverine's generated handler adapter injects it.
+/// What the consumer received in the current configuration run: the first receive time of every sequence number
+/// (Stopwatch timestamps, this process's clock), the stamp each message carried, duplicates and strays. Shared by our
+/// benchmark and the Wolverine peer (bench/Shared, compiled into both), so both count the same way. Public: Wolverine's
+/// run-time generated handler code injects it.
 /// </summary>
-#pragma warning disable CA1515 // injected into the handler by Wolverine's run-time generated code
+#pragma warning disable CA1515 // injected by Wolverine's run-time generated code in the peer
 public sealed class Recorder
 #pragma warning restore CA1515
 {
@@ -28,37 +29,31 @@ public sealed class Recorder
     /// <summary>Stopwatch timestamp of the latest first receipt.</summary>
     public long Last => Interlocked.Read(ref _last);
 
-    internal ReadOnlySpan<long> Received => _received;
-    internal ReadOnlySpan<long> Stamps => _stamps;
+    public ReadOnlySpan<long> Received => _received;
+    public ReadOnlySpan<long> Stamps => _stamps;
 
-    /// <summary>Starts a phase: <paramref name="expected"/> messages of run <paramref name="run"/>, numbered 0 to expected - 1.</summary>
-    internal void Reset(Guid run, int expected)
+    /// <summary>Starts a run: sequence numbers 0 to <paramref name="capacity"/> - 1 of <paramref name="run"/> count.</summary>
+    public void Reset(Guid run, int capacity, int expected = int.MaxValue)
     {
-        _received = new long[expected];
-        _stamps = new long[expected];
+        _received = new long[capacity];
+        _stamps = new long[capacity];
         _count = 0;
         _duplicates = 0;
         _strays = 0;
         _last = 0;
         _all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _run = run;
-        _expected = expected;
+        Interlocked.Exchange(ref _expected, expected);
         if (expected == 0)
             _all.TrySetResult();
     }
 
-    /// <summary>True when every expected message arrived within <paramref name="timeout"/>.</summary>
-    internal async Task<bool> WaitAllAsync(TimeSpan timeout, CancellationToken cancellation)
+    /// <summary>Sets how many must arrive (once the writer knows); completes at once if they already have.</summary>
+    public void Expect(int expected)
     {
-        try
-        {
-            await _all.Task.WaitAsync(timeout, cancellation);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
+        Interlocked.Exchange(ref _expected, expected);
+        if (Volatile.Read(ref _count) >= expected)
+            _all.TrySetResult();
     }
 
     public void Record(BenchEvent message)
@@ -87,7 +82,21 @@ public sealed class Recorder
         }
         while (now > last && Interlocked.CompareExchange(ref _last, now, last) != last);
 
-        if (Interlocked.Increment(ref _count) >= _expected)
+        if (Interlocked.Increment(ref _count) >= Volatile.Read(ref _expected))
             _all.TrySetResult();
+    }
+
+    /// <summary>True when all expected arrived within <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitAllAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _all.Task.WaitAsync(timeout, cancellationToken);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 }
