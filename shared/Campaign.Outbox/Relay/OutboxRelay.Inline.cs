@@ -15,7 +15,7 @@ namespace Campaign.Outbox.Relay;
 public sealed partial class OutboxRelay<TDbContext>
 {
     readonly ConcurrentQueue<ClaimedOutbox> _inlineDone = new();
-    readonly ConcurrentDictionary<ClaimedOutbox, Task> _inlineSending = new();
+    int _inlineSending;
     int _inlineRecording;
     bool _inlineRecordFailing;
 
@@ -30,7 +30,8 @@ public sealed partial class OutboxRelay<TDbContext>
         {
             var unit = new ClaimedOutbox(outboxId, 0, null, TimeSpan.Zero, now);
             unit.Messages.AddRange(messages.OrderBy(m => m.SequenceNumber));
-            _inlineSending[unit] = Task.Run(() => SendInlineAsync(unit));
+            Interlocked.Increment(ref _inlineSending);
+            _ = Task.Run(() => SendInlineAsync(unit));
         }
     }
 
@@ -50,7 +51,7 @@ public sealed partial class OutboxRelay<TDbContext>
         finally
         {
             _inlineDone.Enqueue(unit);
-            _inlineSending.TryRemove(unit, out _);
+            Interlocked.Decrement(ref _inlineSending);
             RecordInline();
         }
     }
@@ -95,14 +96,13 @@ public sealed partial class OutboxRelay<TDbContext>
         }
     }
 
-    /// <summary>Lets sends from memory that are under way finish and be recorded (host shutdown).</summary>
+    /// <summary>Lets sends from memory that are under way finish and be recorded (host shutdown), within the lease.</summary>
     async Task DrainInlineAsync(CancellationToken cancellationToken)
     {
         Volatile.Write(ref _ready, false);
-        await Task.WhenAll(_inlineSending.Values).WaitAsync(cancellationToken).ContinueWith(static _ => { }, TaskScheduler.Default);
-        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 5;
-        while ((!_inlineDone.IsEmpty || Volatile.Read(ref _inlineRecording) != 0) && Stopwatch.GetTimestamp() < deadline
-            && !cancellationToken.IsCancellationRequested)
+        var deadline = Stopwatch.GetTimestamp() + (long)(options.LeaseDuration.TotalSeconds * 0.75 * Stopwatch.Frequency);
+        while ((Volatile.Read(ref _inlineSending) > 0 || !_inlineDone.IsEmpty || Volatile.Read(ref _inlineRecording) != 0)
+               && Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested)
             await Task.Delay(10, CancellationToken.None);
     }
 
