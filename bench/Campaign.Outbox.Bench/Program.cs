@@ -71,7 +71,15 @@ for (var rep = 1; rep <= options.Reps; rep++)
     if (Has("s3"))
         Progress(await scenarios.S3Async(rep, options.Events));
     if (Has("s1"))
+    {
         Progress(await scenarios.S1Async(rep, options.Events));
+        if (options.Peer && !options.Durable && !options.Seed)
+        {
+            var peer = await Peer.DrainAsync(rep, options.Events, options.Writers);
+            scenarios.Results.Add(peer);
+            Progress(peer);
+        }
+    }
     if (Has("write"))
     {
         foreach (var writers in options.WriteWriters)

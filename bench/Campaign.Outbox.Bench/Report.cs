@@ -26,7 +26,8 @@ static class Report
         Line();
 
         var s3 = Of(results, "S3");
-        var s1 = Of(results, "S1");
+        var s1 = Ours(Of(results, "S1"));
+        var s1Peer = Of(results, "S1").Except(s1).ToList();
         if (s3.Count > 0 || s1.Count > 0)
         {
             var n = (s1.Count > 0 ? s1 : s3)[0].Values["sent"];
@@ -39,6 +40,8 @@ static class Report
             if (s1.Count > 0)
             {
                 Line(Inv($"| S1 drain, relay in a 2nd process ({options.Writers} writers in the write phase) | {S(s1, "msgPerSec")} | {DrainRatio(results).Format("N2")} | {S(s1, "writeTxPerSec")} | {Arrived(s1)} |"));
+                if (s1Peer.Count > 0)
+                    Line(Inv($"| S1 drain, {Peer.DrainName} (sending latched while writing) | {S(s1Peer, "msgPerSec")} | {PeerDrainRatio(results).Format("N2")} | {S(s1Peer, "writeTxPerSec")} | {Arrived(s1Peer)} |"));
                 Line();
                 Line("Relay process during the drain (sampled every 50 ms):");
                 Line();
@@ -141,6 +144,9 @@ static class Report
         {
             var ratio = DrainRatio(results);
             Line($"| S1 drain ≥ 0.75 × S3 | {ratio.Format("N2")} | {Met(ratio.Median >= 0.75)} |");
+            var peerRatio = PeerDrainRatio(results);
+            if (peerRatio.Count > 0)
+                Line($"| S1 drain ahead of {Peer.DrainName} | {ratio.Format("N2")} against {peerRatio.Format("N2")} of S3 | {Met(ratio.Median > peerRatio.Median)} |");
         }
         var targetRate = options.Durable ? 100 : 300;
         var second = s2.Where(m => m.Values["rate"] == targetRate && m.Config.Contains("2nd process", StringComparison.Ordinal)
@@ -241,7 +247,7 @@ static class Report
         var s3 = Of(results, "S3");
         if (s3.Count > 0)
             yield return ("S3 publish + consume", s3, "run", "sent");
-        var s1 = Of(results, "S1");
+        var s1 = Ours(Of(results, "S1"));
         if (s1.Count > 0)
         {
             yield return ("S1 write phase", s1, "write", "sent");
@@ -255,9 +261,17 @@ static class Report
 
     /// <summary>S1 drain msg/s over S3 msg/s of the same repetition.</summary>
     public static Summary DrainRatio(IReadOnlyList<Measurement> results) => Summary.Of(
-        from s1 in Of(results, "S1")
+        from s1 in Ours(Of(results, "S1"))
         join s3 in Of(results, "S3") on s1.Rep equals s3.Rep
         select s1.Values["msgPerSec"] / s3.Values["msgPerSec"]);
+
+    /// <summary>The peer's drain over S3 of the same repetition.</summary>
+    static Summary PeerDrainRatio(IReadOnlyList<Measurement> results) => Summary.Of(
+        from s1 in Of(results, "S1").Where(m => m.Values.GetValueOrDefault("peer") > 0)
+        join s3 in Of(results, "S3") on s1.Rep equals s3.Rep
+        select s1.Values["msgPerSec"] / s3.Values["msgPerSec"]);
+
+    static List<Measurement> Ours(List<Measurement> measurements) => [.. measurements.Where(m => m.Values.GetValueOrDefault("peer") == 0)];
 
     /// <summary>Outbox tx/s over plain tx/s of the same repetition and writer count.</summary>
     public static Summary WriteRatio(IReadOnlyList<Measurement> results, int writers, WriteKind kind = WriteKind.Outbox)
