@@ -73,8 +73,9 @@ public sealed class RelayLeaseTests
             o.Relay = false;
             o.Outbox = outbox => outbox.UseBusOutbox(b =>
             {
-                b.LeaseDuration = TimeSpan.FromSeconds(6);
-                b.MessageDeliveryTimeout = TimeSpan.FromSeconds(3);
+                // Room for a first send on a busy machine (a new channel, the exchange declared) within the pass's budget.
+                b.LeaseDuration = TimeSpan.FromSeconds(10);
+                b.MessageDeliveryTimeout = TimeSpan.FromSeconds(5);
             });
         });
         await writer.RecordPledgeAsync(run);
@@ -95,7 +96,7 @@ public sealed class RelayLeaseTests
         var whileLeased = await relay.RunPassAsync();
         Assert.Equal(0, whileLeased.Claimed);
         Assert.NotNull(whileLeased.NextDueIn); // the lease's end, so an idle relay looks again then
-        Assert.InRange(whileLeased.NextDueIn!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(6));
+        Assert.InRange(whileLeased.NextDueIn!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(10));
 
         await Task.Delay(whileLeased.NextDueIn.Value + TimeSpan.FromMilliseconds(100));
         var afterLease = await relay.RunPassAsync();

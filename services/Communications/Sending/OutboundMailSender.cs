@@ -50,8 +50,11 @@ public sealed partial class OutboundMailSender(
             {
                 // What was announced so far, this pass sees; a commit during the pass makes the wait below return at once.
                 signal.Consume();
-                while (await SendNextAsync(stoppingToken))
+                // A wake goes to one worker: the first mail sent brings in another, so a burst goes out in parallel.
+                for (var sent = 0; await SendNextAsync(stoppingToken); sent++)
                 {
+                    if (sent == 0)
+                        signal.Wake();
                 }
                 wait = await UntilNextRetryAsync(stoppingToken);
             }

@@ -31,6 +31,7 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
     readonly ILogger _logger;
     readonly OutboxRelay<TDbContext>? _relay;
     readonly HashSet<Guid> _inline = []; // units of the save under way, leased to this process's relay
+    long _savingAt; // when that save began (Stopwatch): the lease counts from its INSERT
     readonly List<OutboxMessage> _stored = [];
     readonly Dictionary<string, EntityEntry<OutboxState>> _units = new(StringComparer.Ordinal);
     bool _notified; // the current units of work were announced to the relays
@@ -71,6 +72,7 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
         lock (_stored)
         {
             _inline.Clear();
+            _savingAt = System.Diagnostics.Stopwatch.GetTimestamp();
             var autocommit = _relay!.Ready && _dbContext.Database.CurrentTransaction is null && System.Transactions.Transaction.Current is null;
             foreach (var unit in _units.Values.Where(u => StateOf(u) == EntityState.Added))
             {
@@ -99,13 +101,14 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
         List<(Guid, List<OutboxMessage>)> units;
         lock (_stored)
         {
-            if (_inline.Count == 0 || !Committed())
+            // Saved outside a transaction is committed, even when the caller keeps the entries Added (acceptAllChangesOnSuccess: false).
+            if (_inline.Count == 0)
                 return false;
             units = [.. _inline.Select(id => (id, _stored.Where(m => m.OutboxId == id).ToList()))];
             var all = !_owed && _units.Values.All(u => _inline.Contains(u.Entity.OutboxId));
             _inline.Clear();
             _notified |= all;
-            _relay!.DeliverCommitted(units);
+            _relay!.DeliverCommitted(units, _savingAt);
             return all;
         }
     }

@@ -22,13 +22,13 @@ public sealed partial class OutboxRelay<TDbContext>
     /// <summary>The lease units of work are written with when this process's relay sends them from memory.</summary>
     public Guid InlineLease { get; } = MassTransit.NewId.NextGuid();
 
-    /// <summary>Sends committed units of work from memory; returns at once.</summary>
-    internal void DeliverCommitted(IEnumerable<(Guid OutboxId, List<OutboxMessage> Messages)> units)
+    /// <summary>Sends committed units of work from memory; returns at once. <paramref name="savingAt"/>: when SaveChanges began.</summary>
+    internal void DeliverCommitted(IEnumerable<(Guid OutboxId, List<OutboxMessage> Messages)> units, long savingAt)
     {
-        var now = Stopwatch.GetTimestamp();
         foreach (var (outboxId, messages) in units)
         {
-            var unit = new ClaimedOutbox(outboxId, 0, null, TimeSpan.Zero, now);
+            // The lease counts from the INSERT (Created), so the unit's age and its send budget count from the save.
+            var unit = new ClaimedOutbox(outboxId, 0, null, TimeSpan.Zero, savingAt);
             unit.Messages.AddRange(messages.OrderBy(m => m.SequenceNumber));
             Interlocked.Increment(ref _inlineSending);
             _ = Task.Run(() => SendInlineAsync(unit));
@@ -41,7 +41,15 @@ public sealed partial class OutboxRelay<TDbContext>
         {
             lock (_refusals)
                 _refusalObserver ??= bus.ConnectSendObserver(_refusals);
-            using (var lease = new CancellationTokenSource(options.LeaseDuration * 0.75, clock))
+            // What is left of the lease after a slow save: too little, and the unit is handed back unsent (released, due at
+            // once for the workers) rather than risk a second relay sending it while this one still does.
+            var budget = options.LeaseDuration * 0.75 - unit.Age;
+            if (budget < options.LeaseDuration * 0.25)
+            {
+                unit.BrokerTrouble = true;
+                return;
+            }
+            using (var lease = new CancellationTokenSource(budget, clock))
                 await SendAsync(unit, lease.Token);
             if (unit.Sent.Count > 0)
                 metrics.Delivered(ContextName, unit.Sent.Count);
@@ -80,13 +88,13 @@ public sealed partial class OutboxRelay<TDbContext>
                 catch (Exception exception)
                 {
                     // The units stay leased: when the lease runs out a relay sends them again, and the inbox drops the repeat.
-                    // A woken worker's pass finds them not due and waits for the lease's end (its look-ahead), not for the poll.
+                    // A woken worker whose pass finds nothing due waits for the lease's end (its look-ahead), not for the poll.
                     if (!_inlineRecordFailing)
                         LogInlineRecordFailed(logger, exception, ContextName, units.Count);
                     _inlineRecordFailing = true;
                     signal.Wake();
                 }
-                if (units.Any(u => u.Failure is not null))
+                if (units.Any(u => u.Failure is not null || u.BrokerTrouble))
                     signal.Wake(); // released or backing off: the workers take it from here
             }
 
@@ -99,7 +107,7 @@ public sealed partial class OutboxRelay<TDbContext>
     /// <summary>Lets sends from memory that are under way finish and be recorded (host shutdown), within the lease.</summary>
     async Task DrainInlineAsync(CancellationToken cancellationToken)
     {
-        Volatile.Write(ref _ready, false);
+        Volatile.Write(ref _stopping, true);
         var deadline = Stopwatch.GetTimestamp() + (long)(options.LeaseDuration.TotalSeconds * 0.75 * Stopwatch.Frequency);
         while ((Volatile.Read(ref _inlineSending) > 0 || !_inlineDone.IsEmpty || Volatile.Read(ref _inlineRecording) != 0)
                && Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested)

@@ -35,6 +35,7 @@ public sealed partial class OutboxRelay<TDbContext>(
     readonly BrokerRefusals _refusals = new();
     readonly RelayPasses _passes = new();
     bool _ready;
+    bool _stopping;
     long _retryDue = long.MaxValue; // when the earliest unit this relay saw fail is due again (Stopwatch timestamp)
     ConnectHandle? _refusalObserver;
 
@@ -116,7 +117,8 @@ public sealed partial class OutboxRelay<TDbContext>(
 
     /// <summary>
     /// Passes back to back while there is work this relay knows of: a full pass (and then another worker joins), a delivered
-    /// keyed unit (the next of its key may go), a unit whose back-off ran out, or a wake that came while a pass ran (all such
+    /// keyed unit (the next of its key may go), work the pass's budget left behind (a unit's further messages, or units that
+    /// did not fit), a unit whose back-off ran out, or a wake that came while a pass ran (all such
     /// wakes make one more pass, not one each). The record of a pass followed by another rides with that pass's claim.
     /// Returns the last pass.
     /// </summary>
@@ -138,7 +140,7 @@ public sealed partial class OutboxRelay<TDbContext>(
                 if (full)
                     signal.Wake(); // a backlog: one more worker
 
-                if (!pass.BrokerTrouble && (full || pass.Unblocked || RetryIsDue() || _passes.TakeRecheck()))
+                if (!pass.BrokerTrouble && (full || pass.Unblocked || pass.LeftDue || RetryIsDue() || _passes.TakeRecheck()))
                 {
                     pending = record;
                     continue;
@@ -169,7 +171,7 @@ public sealed partial class OutboxRelay<TDbContext>(
     }
 
     /// <summary>Workers are running and the last pass met no broker trouble: a commit's units may be sent from memory.</summary>
-    internal bool Ready => Volatile.Read(ref _ready);
+    internal bool Ready => Volatile.Read(ref _ready) && !Volatile.Read(ref _stopping);
 
     /// <summary>One claim-send-record pass; returns what it did. Public so tests and tools can drive the relay step by step.</summary>
     public async Task<RelayPass> RunPassAsync(CancellationToken cancellationToken = default)
@@ -202,7 +204,10 @@ public sealed partial class OutboxRelay<TDbContext>(
         if (delivered > 0)
             metrics.Delivered(ContextName, delivered);
         var unblocked = claim.Units.Any(u => u is { Failure: null, OrderingKey: not null });
-        var pass = new RelayPass(claim.Units.Count, delivered, claim.Units.Any(u => u.BrokerTrouble), claim.NextDueIn, unblocked);
+        var loaded = claim.Units.Sum(u => u.Messages.Count);
+        var leftDue = claim.Units.Any(u => u is { Failure: null, HasMore: true }) || loaded >= options.MaxMessagesPerPass
+            || claim.Units.Sum(u => u.Messages.Sum(m => (long)m.Body.Length)) >= options.MaxBytesPerPass;
+        var pass = new RelayPass(claim.Units.Count, delivered, claim.Units.Any(u => u.BrokerTrouble), claim.NextDueIn, unblocked, leftDue);
         return (pass, new OutboxRecord(lockId, claim.Units, faults));
     }
 
@@ -367,4 +372,5 @@ public sealed partial class OutboxRelay<TDbContext>(
 /// <param name="BrokerTrouble">A send failed because of the broker, not the message.</param>
 /// <param name="NextDueIn">When a unit of work not due now (backing off, or leased by a relay that may have died) falls due.</param>
 /// <param name="Unblocked">A unit of work with an ordering key was delivered: the next one of that key may go now.</param>
-public sealed record RelayPass(int Claimed, int Delivered, bool BrokerTrouble, TimeSpan? NextDueIn, bool Unblocked);
+/// <param name="LeftDue">The pass's budget left due work behind: a unit's further messages, or units that did not fit.</param>
+public sealed record RelayPass(int Claimed, int Delivered, bool BrokerTrouble, TimeSpan? NextDueIn, bool Unblocked, bool LeftDue = false);
