@@ -54,6 +54,32 @@ public sealed class RelayWakeTests
         }
     }
 
+    [Fact]
+    public async Task A_unit_larger_than_a_pass_is_delivered_by_passes_back_to_back_not_by_the_poll()
+    {
+        await using var database = await OutboxHost.CreateDatabaseAsync("outbox_wake_more");
+        var received = new Received();
+        var run = received.NewRun();
+
+        // Ten messages a pass; the poll is five minutes away (OutboxHost), so only passes that follow each other deliver 25.
+        await using var host = await OutboxHost.StartAsync(database.ConnectionString, "wake-more", received,
+            o => o.Outbox = outbox => outbox.UseBusOutbox(b => b.MaxMessagesPerPass = 10));
+
+        // In an explicit transaction: the unit goes through the relay's claim, not from memory.
+        await host.WriteAsync(async (db, publish) =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            db.Pledges.Add(new Pledge { Id = Guid.NewGuid(), Amount = 25m });
+            for (var i = 0; i < 25; i++)
+                await publish.Publish(new PledgeRecorded(run, Guid.NewGuid(), i));
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        });
+
+        var arrived = await received.WaitFor<PledgeRecorded>(run, 25, TimeSpan.FromSeconds(60));
+        Assert.Equal(Enumerable.Range(0, 25), arrived.Select(a => a.Message.Sequence));
+    }
+
     /// <summary>The relay's database round trips (its meter, so other tests' hosts do not count).</summary>
     sealed class RoundTrips : IDisposable
     {
