@@ -42,9 +42,8 @@ public sealed class OutboxStore<TDbContext>(
     /// </summary>
     public async Task<OutboxClaim> ClaimAsync(Guid lockId, OutboxRecord? previous, CancellationToken cancellationToken)
     {
-        var (tables, connectionString) = await TablesAsync();
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
+        var (connection, tables) = await OpenAsync(cancellationToken);
+        await using var _ = connection;
         _claimSql ??= ClaimSql(tables);
 
         await using var batch = new NpgsqlBatch(connection) { Timeout = (int)options.QueryTimeout.TotalSeconds };
@@ -150,9 +149,8 @@ public sealed class OutboxStore<TDbContext>(
     public async Task RecordAsync(OutboxRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var (tables, connectionString) = await TablesAsync();
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(CancellationToken.None);
+        var (connection, tables) = await OpenAsync(CancellationToken.None);
+        await using var _ = connection;
         await using var batch = new NpgsqlBatch(connection) { Timeout = (int)options.QueryTimeout.TotalSeconds };
         AddRecord(batch, tables, record);
         if (batch.BatchCommands.Count == 0)
@@ -227,18 +225,30 @@ public sealed class OutboxStore<TDbContext>(
     }
 
     /// <summary>
-    /// The model's names and the DbContext's connection string, read once: a round trip then costs a pooled connection (the
-    /// same pool as the DbContext's), not a DI scope and a DbContext.
+    /// An open pooled connection (the same pool as the DbContext's) and the model's names; the names and the connection string are
+    /// read once, so a round trip costs no DI scope and no DbContext.
     /// </summary>
-    async ValueTask<(OutboxTables, string)> TablesAsync()
+    async Task<(NpgsqlConnection, OutboxTables)> OpenAsync(CancellationToken cancellationToken)
     {
-        if (_connection is { } known)
-            return known;
-        await using var scope = scopeFactory.CreateAsyncScope();
-        var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
-        var connectionString = dbContext.Database.GetConnectionString()
-            ?? throw new InvalidOperationException($"{ContextName} has no connection string for the outbox relay.");
-        return (_connection = (OutboxTables.For(dbContext), connectionString)).Value;
+        if (_connection is not { } known)
+        {
+            await using var scope = scopeFactory.CreateAsyncScope();
+            var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+            var connectionString = dbContext.Database.GetConnectionString()
+                ?? throw new InvalidOperationException($"{ContextName} has no connection string for the outbox relay.");
+            _connection = known = (OutboxTables.For(dbContext), connectionString);
+        }
+        var connection = new NpgsqlConnection(known.Item2);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return (connection, known.Item1);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     static OutboxMessage ReadMessage(NpgsqlDataReader reader, Guid outboxId, int first) => new()
