@@ -6,6 +6,9 @@ namespace Campaign.Outbox;
 
 static class OutboxMessageFactory
 {
+    /// <summary>The transport property MassTransit writes a send's delay to (its MessageSendContext).</summary>
+    const string DelayProperty = "Delay";
+
     /// <summary>Captures everything a direct send would have put on the wire, so the relay can re-send it unchanged.</summary>
     public static OutboxMessage Create<T>(SendContext<T> context, DateTime now)
         where T : class
@@ -33,13 +36,17 @@ static class OutboxMessageFactory
 
         if (context.TimeToLive is { } timeToLive)
             message.ExpirationTime = now + timeToLive;
-        if (context.Delay is { } delay)
+        // Delayed (Publish/Send with Delay, or MassTransit's delayed scheduler): the outbox holds it until due, on this clock.
+        if (context.Delay is { } delay && delay > TimeSpan.Zero)
             message.EnqueueTime = now + delay;
 
         if (context is TransportSendContext<T> transportContext)
         {
             var properties = new Dictionary<string, object>(StringComparer.OrdinalIgnoreCase);
             transportContext.WritePropertiesTo(properties);
+
+            // The outbox holds a delayed message until due: re-sent with its delay, the broker would need a delay plugin.
+            properties.Remove(DelayProperty);
             message.Properties = SystemTextJsonMessageSerializer.Instance.SerializeDictionary(properties);
         }
 

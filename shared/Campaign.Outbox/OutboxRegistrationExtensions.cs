@@ -2,6 +2,7 @@ using Campaign.Outbox.BusOutbox;
 using Campaign.Outbox.Configuration;
 using Campaign.Outbox.Inbox;
 using Campaign.Outbox.Relay;
+using Campaign.Outbox.Scheduling;
 using MassTransit;
 using MassTransit.Configuration;
 using MassTransit.DependencyInjection;
@@ -81,7 +82,8 @@ public static class OutboxRegistrationExtensions
     /// <summary>
     /// Runs this endpoint's consumers and sagas behind the inbox stored in <typeparamref name="TDbContext"/>: their writes, the
     /// inbox row and what they publish commit together, a redelivered message is not consumed twice, and the broker message is
-    /// acknowledged only after what the consumer published has been delivered.
+    /// acknowledged only after what the consumer published has been delivered. Messages they schedule (a state machine's
+    /// <c>Schedule</c>, <c>ScheduleSend</c>, a publish with <c>Delay</c>) wait in the outbox until due, cancellable in a consume.
     /// </summary>
     public static void UseEntityFrameworkOutbox<TDbContext>(this IReceiveEndpointConfigurator configurator, IRegistrationContext context,
         Action<IOutboxOptionsConfigurator>? configure = null)
@@ -97,6 +99,9 @@ public static class OutboxRegistrationExtensions
             MessageDeliveryTimeout = TimeSpan.FromSeconds(30),
         };
         configure?.Invoke(observer);
+
+        // Schedule and Unschedule, ScheduleSend and SchedulePublish store the message in the outbox, due at its time.
+        configurator.UseFilter(new OutboxMessageSchedulerFilter());
         configurator.ConnectConsumerConfigurationObserver(observer);
         configurator.ConnectSagaConfigurationObserver(observer);
     }

@@ -2,7 +2,8 @@ namespace Campaign.Outbox;
 
 /// <summary>
 /// One row per unit of work of the bus outbox (a SaveChanges that stored messages, per ordering key). The relay claims these
-/// rows. <see cref="Created"/> is the database's clock (a column default), so hosts with skewed clocks agree on ages.
+/// rows. <see cref="Created"/> is the database's clock (a column default), so hosts with skewed clocks agree on ages; a
+/// scheduled message's unit has its due time there instead (<see cref="Scheduled"/>).
 /// The first six columns are MassTransit's; the delivery bookkeeping after them is ours, nullable or defaulted,
 /// so MassTransit's own package can still read and write the table.
 /// </summary>
@@ -31,4 +32,11 @@ public class OutboxState
     /// For these, the ordering trigger sets <see cref="Created"/> at commit, under a lock on the key.
     /// </summary>
     public string? OrderingKey { get; set; }
+
+    /// <summary>
+    /// The unit of a message published or sent with a delay (MassTransit's <c>Delay</c>, its schedulers): a unit of its own,
+    /// in line from its due time, so the relay leaves it until then and no broker plugin holds it. It has no ordering key: a
+    /// key orders units by commit, and this one's place is its due time.
+    /// </summary>
+    internal static OutboxState Scheduled(DateTime due) => new() { OutboxId = MassTransit.NewId.NextGuid(), Created = due };
 }

@@ -25,6 +25,15 @@ public sealed class OutboxHostOptions
 
     /// <summary>This host's clock (a host whose clock is off, for instance).</summary>
     public TimeProvider? Clock { get; set; }
+
+    /// <summary>More services for the host's container.</summary>
+    public Action<IServiceCollection>? Services { get; set; }
+
+    /// <summary>More consumers or sagas for the host's bus.</summary>
+    public Action<IBusRegistrationConfigurator>? Bus { get; set; }
+
+    /// <summary>Names more exchanges per topic (given the topic's prefix), as PledgeRecorded's, so parallel tests stay apart.</summary>
+    public Action<IRabbitMqBusFactoryConfigurator, string>? Topology { get; set; }
 }
 
 /// <summary>
@@ -64,6 +73,7 @@ public sealed class OutboxHost : IAsyncDisposable
         builder.Services.AddDbContext<PledgeDbContext>(db => options.Naming.Apply(db, connectionString));
         if (options.Clock is not null)
             builder.Services.AddSingleton(options.Clock);
+        options.Services?.Invoke(builder.Services);
         builder.Services.AddMassTransit(bus =>
         {
             if (options.Recorder)
@@ -73,6 +83,7 @@ public sealed class OutboxHost : IAsyncDisposable
                 bus.AddConsumer<PledgeAcknowledger>();
                 bus.AddConsumer<PledgeAcknowledgedRecorder>();
             }
+            options.Bus?.Invoke(bus);
 
             bus.AddEntityFrameworkOutbox<PledgeDbContext>(outbox =>
             {
@@ -110,6 +121,7 @@ public sealed class OutboxHost : IAsyncDisposable
                 var prefix = $"{topic}-{RunSuffix}";
                 rabbit.Message<PledgeRecorded>(m => m.SetEntityName($"{prefix}-pledge-recorded"));
                 rabbit.Message<PledgeAcknowledged>(m => m.SetEntityName($"{prefix}-pledge-acknowledged"));
+                options.Topology?.Invoke(rabbit, prefix);
                 rabbit.ConfigureEndpoints(context, new KebabCaseEndpointNameFormatter(prefix, false));
             });
         });

@@ -76,7 +76,7 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
             var autocommit = _relay!.Ready && _dbContext.Database.CurrentTransaction is null && System.Transactions.Transaction.Current is null;
             foreach (var unit in _units.Values.Where(u => StateOf(u) == EntityState.Added))
             {
-                var inline = autocommit && unit.Entity.OrderingKey is null;
+                var inline = autocommit && unit.Entity.OrderingKey is null && unit.Entity.Created == default;
                 unit.Entity.LockId = inline ? _relay.InlineLease : Guid.Empty;
                 if (inline)
                     _inline.Add(unit.Entity.OutboxId);
@@ -161,7 +161,11 @@ sealed class OutboxBusContext<TBus, TDbContext> : ScopedBusContext, OutboxSendCo
 
             // One unit of work per ordering key (and one for messages without): a key orders units, not single messages.
             // Created is the database's clock (column default), not this host's.
-            if (!_units.TryGetValue(key ?? "", out var unit))
+            // A scheduled message is a unit of its own, due at its time (never sent from memory).
+            EntityEntry<OutboxState> unit;
+            if (message.EnqueueTime is { } due)
+                _units[$"\0{message.MessageId}"] = unit = _dbContext.Add(OutboxState.Scheduled(due));
+            else if (!_units.TryGetValue(key ?? "", out unit!))
                 _units[key ?? ""] = unit = _dbContext.Add(new OutboxState { OutboxId = NewId.NextGuid(), OrderingKey = key });
 
             message.OutboxId = unit.Entity.OutboxId;

@@ -1,3 +1,4 @@
+using Campaign.Outbox.Scheduling;
 using MassTransit;
 using MassTransit.Middleware;
 using MassTransit.Middleware.Outbox;
@@ -25,7 +26,7 @@ sealed class InboxConsumeContext<TDbContext, TMessage>(
     InboxState inbox,
     TimeProvider clock,
     bool messagesRemoved)
-    : OutboxConsumeContextProxy<TMessage>(context, options, provider)
+    : OutboxConsumeContextProxy<TMessage>(context, options, provider), IScheduledMessageCanceller
     where TDbContext : DbContext
     where TMessage : class
 {
@@ -92,6 +93,27 @@ sealed class InboxConsumeContext<TDbContext, TMessage>(
         _messagesRemoved = true;
     }
 
+    /// <summary>
+    /// Deletes the scheduled message with this token, in the consume's transaction (a rolled-back consume cancels nothing).
+    /// One that is being sent at this moment still arrives: a state machine ignores it, its token no longer being current.
+    /// </summary>
+    public async Task CancelScheduledAsync(Guid tokenId, CancellationToken cancellationToken)
+    {
+        var tables = OutboxTables.For(dbContext);
+        var (s, m) = (tables.OutboxState, tables.OutboxMessage);
+        // Names from the model, values as parameters.
+        var cancel = $$"""
+            WITH doomed AS (
+                SELECT x.{{m["OutboxId"]}} AS id FROM {{m}} x
+                WHERE x.{{m["EnqueueTime"]}} IS NOT NULL AND x.{{m["OutboxId"]}} IS NOT NULL
+                  AND x.{{m["Headers"]}}::jsonb ->> {1} = {0}),
+            messages AS (
+                DELETE FROM {{m}} x WHERE x.{{m["OutboxId"]}} IN (SELECT id FROM doomed))
+            DELETE FROM {{s}} WHERE {{s["OutboxId"]}} IN (SELECT id FROM doomed)
+            """;
+        await dbContext.Database.ExecuteSqlRawAsync(cancel, [tokenId.ToString("D"), MessageHeaders.SchedulingTokenId], cancellationToken);
+    }
+
     public override Task AddSend<T>(SendContext<T> context)
     {
         var message = OutboxMessageFactory.Create(context, clock.GetUtcNow().UtcDateTime);
@@ -101,6 +123,15 @@ sealed class InboxConsumeContext<TDbContext, TMessage>(
         lock (dbContext)
         {
             // One unit of work per consume attempt (and ordering key): its messages are delivered in the order they were published.
+            // A scheduled message is a unit of its own, due at its time.
+            if (message.EnqueueTime is { } due)
+            {
+                var scheduled = dbContext.Add(OutboxState.Scheduled(due)).Entity;
+                _units[$"\0{scheduled.OutboxId}"] = scheduled; // not an ordering key: keys hold no NUL
+                message.OutboxId = scheduled.OutboxId;
+                dbContext.Add(message);
+                return Task.CompletedTask;
+            }
             if (!_units.TryGetValue(key ?? "", out var unit))
                 _units[key ?? ""] = unit = dbContext.Add(new OutboxState { OutboxId = NewId.NextGuid(), OrderingKey = key }).Entity;
             message.OutboxId = unit.OutboxId;

@@ -6,7 +6,8 @@ namespace Campaign.Outbox.Relay;
 
 /// <summary>
 /// Reads how much waits in the bus outbox: pending messages, the oldest unit of work, parked units of work. The age is the
-/// database's clock against the database's clock, so a host with a skewed clock reports no false lag.
+/// database's clock against the database's clock, so a host with a skewed clock reports no false lag. Messages scheduled
+/// for later are not pending (their unit's Created is their due time) until they fall due.
 /// </summary>
 public sealed class OutboxBacklogReader<TDbContext>(IServiceScopeFactory scopeFactory, TimeProvider clock)
     where TDbContext : DbContext
@@ -19,7 +20,7 @@ public sealed class OutboxBacklogReader<TDbContext>(IServiceScopeFactory scopeFa
         var (s, m) = (tables.OutboxState, tables.OutboxMessage);
         await dbContext.Database.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand($"""
-            SELECT (SELECT count(*) FROM {m} WHERE {m["OutboxId"]} IS NOT NULL),
+            SELECT (SELECT count(*) FROM {m} x JOIN {s} s ON s.{s["OutboxId"]} = x.{m["OutboxId"]} WHERE s.{s["Created"]} <= clock_timestamp()),
                    greatest(clock_timestamp() - (SELECT min({s["Created"]}) FROM {s} WHERE {s["Parked"]} IS NULL), interval '0'),
                    (SELECT count(*) FROM {s} WHERE {s["Parked"]} IS NOT NULL)
             """, (NpgsqlConnection)dbContext.Database.GetDbConnection());

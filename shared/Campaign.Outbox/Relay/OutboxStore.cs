@@ -16,7 +16,8 @@ namespace Campaign.Outbox.Relay;
 public sealed class OutboxStore<TDbContext>(
     IServiceScopeFactory scopeFactory,
     EntityFrameworkOutboxOptions<TDbContext> options,
-    OutboxMetrics metrics)
+    OutboxMetrics metrics,
+    TimeProvider clock)
     where TDbContext : DbContext
 {
     static readonly string ContextName = typeof(TDbContext).Name;
@@ -38,7 +39,9 @@ public sealed class OutboxStore<TDbContext>(
     /// loads their messages in order, within the pass's budget of messages and bytes. A unit that did not fit is not leased.
     /// <paramref name="previous"/>, the last pass's record, goes in the same round trip, ahead of the claim (and in its
     /// implicit transaction): at moderate rates a relay that passes back to back makes one round trip per pass, not two.
-    /// When nothing is due the same statement says when the earliest unit backing off (or leased) falls due.
+    /// When nothing is due the same statement says when the earliest unit backing off, leased or scheduled falls due.
+    /// A scheduled unit (its <c>Created</c> is its due time, on this host's <see cref="TimeProvider"/>) is due once that clock
+    /// or the database's reaches it: the relay of a test that steps its clock delivers it, and a slow host clock delays nothing.
     /// </summary>
     public async Task<OutboxClaim> ClaimAsync(Guid lockId, OutboxRecord? previous, CancellationToken cancellationToken)
     {
@@ -59,6 +62,7 @@ public sealed class OutboxStore<TDbContext>(
                 new NpgsqlParameter { Value = options.MaxBytesPerPass },
                 new NpgsqlParameter { Value = lockId },
                 new NpgsqlParameter { Value = options.LeaseDuration },
+                new NpgsqlParameter { Value = clock.GetUtcNow().UtcDateTime },
             },
         });
 
@@ -100,6 +104,8 @@ public sealed class OutboxStore<TDbContext>(
         // due: units due now, oldest first, skipping any another pass is claiming (a unit written leased to its process's relay,
         //      to be sent from memory, is due only when that lease has run out, counted from Created); a keyed unit only when no older unit with its
         //      key is still there (delivering, backing off or parked), so one key's units leave in order, across relays too.
+        //      A scheduled unit stands in line from its due time (Created): the bound ends the index scan there, so units
+        //      scheduled for later cost a claim nothing.
         // loaded: their first messages, numbered and summed in delivery order; picked: the prefix that fits the budget (the
         //      first message always does, so one large message cannot stall the outbox).
         // leased: every unit with a picked message, or none at all (emptied earlier), is leased to this pass.
@@ -111,7 +117,7 @@ public sealed class OutboxStore<TDbContext>(
                 SELECT s.{s["OutboxId"]} AS id, s.{s["Created"]} AS created, s.{s["DeliveryAttempts"]} AS attempts,
                        s.{s["OrderingKey"]} AS key
                 FROM {s} s
-                WHERE s.{s["Parked"]} IS NULL
+                WHERE s.{s["Parked"]} IS NULL AND s.{s["Created"]} <= greatest($7, statement_timestamp())
                   AND (s.{s["NextAttemptAt"]} <= clock_timestamp() OR s.{s["NextAttemptAt"]} IS NULL
                        AND (s.{s["LockId"]} = '{Guid.Empty}' OR s.{s["Created"]} <= clock_timestamp() - $6))
                   AND (s.{s["OrderingKey"]} IS NULL OR NOT EXISTS (
@@ -135,10 +141,12 @@ public sealed class OutboxStore<TDbContext>(
                 RETURNING s.{s["OutboxId"]})
             SELECT p.id, p.attempts, p.key, clock_timestamp() - p.created,
                    p.unit_loaded >= $2 OR p.unit_loaded > count(*) OVER (PARTITION BY p.id),
-                   CASE WHEN p.id IS NULL THEN (
-                       SELECT min(coalesce({s["NextAttemptAt"]}, {s["Created"]} + $6)) - clock_timestamp() FROM {s}
-                       WHERE {s["Parked"]} IS NULL AND ({s["NextAttemptAt"]} > clock_timestamp()
-                          OR {s["NextAttemptAt"]} IS NULL AND {s["LockId"]} <> '{Guid.Empty}' AND {s["Created"]} > clock_timestamp() - $6)) END,
+                   CASE WHEN p.id IS NULL THEN least(
+                       (SELECT min(coalesce({s["NextAttemptAt"]}, {s["Created"]} + $6)) - clock_timestamp() FROM {s}
+                        WHERE {s["Parked"]} IS NULL AND ({s["NextAttemptAt"]} > clock_timestamp()
+                           OR {s["NextAttemptAt"]} IS NULL AND {s["LockId"]} <> '{Guid.Empty}' AND {s["Created"]} > clock_timestamp() - $6)),
+                       (SELECT min({s["Created"]}) - greatest($7, statement_timestamp()) FROM {s}
+                        WHERE {s["Parked"]} IS NULL AND {s["Created"]} > greatest($7, statement_timestamp()))) END,
                    {pickedColumns}
             FROM (VALUES (1)) one (x) LEFT JOIN picked p ON true
             ORDER BY p.created, p.id, p.{m["SequenceNumber"]}
