@@ -28,12 +28,14 @@ public sealed partial class OutboxRelay<TDbContext>(
     EntityFrameworkOutboxOptions<TDbContext> options,
     OutboxMetrics metrics,
     TimeProvider clock,
+    IServiceProvider services,
     ILogger<OutboxRelay<TDbContext>> logger) : BackgroundService
     where TDbContext : DbContext
 {
     static readonly string ContextName = typeof(TDbContext).Name;
     readonly BrokerRefusals _refusals = new();
     readonly RelayPasses _passes = new();
+    readonly HarnessPublishes? _harness = HarnessPublishes.For(services, bus);
     bool _ready;
     bool _stopping;
     long _retryDue = long.MaxValue; // when the earliest unit this relay saw fail is due again (Stopwatch timestamp)
@@ -279,7 +281,9 @@ public sealed partial class OutboxRelay<TDbContext>(
                 var endpoint = await bus.GetSendEndpoint(destination);
 
                 // A span per delivery, parented by the trace context stored with the message: it joins the producer's trace.
+                // MassTransit's own outbox delivery counters (messaging.masstransit.outbox.delivery, .errors) count it too.
                 var activity = LogContext.Current?.StartOutboxDeliverActivity(message);
+                var instrument = LogContext.Current?.StartOutboxDeliveryInstrument(message);
                 try
                 {
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lease);
@@ -300,14 +304,17 @@ public sealed partial class OutboxRelay<TDbContext>(
                 catch (Exception exception)
                 {
                     activity?.AddExceptionEvent(exception);
+                    instrument?.AddException(exception);
                     throw;
                 }
                 finally
                 {
                     activity?.Stop();
+                    instrument?.Stop();
                 }
 
                 unit.Sent.Add(message.SequenceNumber);
+                _harness?.Delivered(message);
                 metrics.Lag(ContextName, unit.Age);
             }
             catch (Exception exception)
