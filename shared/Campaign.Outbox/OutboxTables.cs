@@ -39,6 +39,9 @@ sealed class OutboxTable
         ? column
         : throw new InvalidOperationException($"The outbox table {this} maps no column for {property}.");
 
+    /// <summary>Every mapped column, quoted: a system column such as <c>xmin</c> only comes back when named.</summary>
+    public IEnumerable<string> Columns => _columns.Values;
+
     /// <summary>The unquoted column of a property.</summary>
     public string Column(string property) => this[property][1..^1].Replace("\"\"", "\"", StringComparison.Ordinal);
 

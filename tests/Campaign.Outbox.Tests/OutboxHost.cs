@@ -26,6 +26,9 @@ public sealed class OutboxHostOptions
     /// <summary>This host's clock (a host whose clock is off, for instance).</summary>
     public TimeProvider? Clock { get; set; }
 
+    /// <summary>Immediate retries on every endpoint (optimistic sagas under contention need more than the default).</summary>
+    public int Retries { get; set; } = 2;
+
     /// <summary>More services for the host's container.</summary>
     public Action<IServiceCollection>? Services { get; set; }
 
@@ -105,7 +108,7 @@ public sealed class OutboxHost : IAsyncDisposable
                 if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
                     rabbit.SetQueueArgument("x-expires", 60 * 1000); // test queues vanish after an idle minute
                 endpoint.ConcurrentMessageLimit = 1; // one at a time, so arrival order is the order the broker received
-                endpoint.UseMessageRetry(r => r.Immediate(2));
+                endpoint.UseMessageRetry(r => r.Immediate(options.Retries));
                 endpoint.UseEntityFrameworkOutbox<PledgeDbContext>(context);
             });
 

@@ -44,12 +44,17 @@ public sealed class PledgeDbContext(DbContextOptions<PledgeDbContext> options, P
 
     public DbSet<Pledge> Pledges => Set<Pledge>();
     public DbSet<PledgeAcknowledgement> Acknowledgements => Set<PledgeAcknowledgement>();
+    public DbSet<PledgeState> PledgeStates => Set<PledgeState>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         if (Naming.Schema is not null)
             modelBuilder.HasDefaultSchema(Naming.Schema);
         modelBuilder.Entity<PledgeAcknowledgement>().HasKey(a => a.PledgeId);
+        var saga = modelBuilder.Entity<PledgeState>();
+        saga.HasKey(p => p.CorrelationId);
+        saga.Property(p => p.CurrentState).HasMaxLength(64);
+        saga.Property(p => p.Version).IsRowVersion(); // PostgreSQL's xmin: the optimistic repository's concurrency token
         modelBuilder.AddTransactionalOutboxEntities();
     }
 }
