@@ -21,6 +21,7 @@ public static class CommunicationsExtensions
         {
             bus.AddConsumer<DonorSecuredConsumer>();
             bus.AddConsumer<VolunteerSignedUpConsumer>();
+            bus.AddConsumer<ThankYouCallOverdueConsumer>();
         });
 
         // Request log lines cost CPU and add nothing that traces and metrics do not show; addresses no longer travel in

@@ -33,6 +33,7 @@ public static class OutboxRegistrationExtensions
         if (existing is EntityFrameworkOutboxOptions<TDbContext> { BusOutboxEnabled: true })
         {
             configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, OutboxScopedBusContextProvider<IBus, TDbContext>>();
+            AddMessageScheduler(configurator);
             return;
         }
 
@@ -64,7 +65,10 @@ public static class OutboxRegistrationExtensions
         }
 
         if (options.BusOutboxEnabled)
+        {
             configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, OutboxScopedBusContextProvider<IBus, TDbContext>>();
+            AddMessageScheduler(configurator);
+        }
 
         // The relay runs with or without the bus outbox: what consumers behind the inbox publish is stored as units of work
         // too, and a setup with only UseEntityFrameworkOutbox on its endpoints stored it and never sent it.
@@ -78,6 +82,15 @@ public static class OutboxRegistrationExtensions
                 configurator.AddHostedService<OutboxListener<TDbContext>>();
         }
     }
+
+    /// <summary>
+    /// An <see cref="IMessageScheduler"/> for handlers outside consumers: it schedules through the scope's bus outbox, so the
+    /// message waits in the outbox until due (committed with the handler's SaveChanges). Registered unless one is already,
+    /// which also keeps MassTransit's test harness from putting its delayed scheduler in front of the outbox's.
+    /// </summary>
+    static void AddMessageScheduler(IBusRegistrationConfigurator configurator) =>
+        configurator.TryAddScoped<IMessageScheduler>(provider =>
+            provider.GetRequiredService<ISendEndpointProvider>().CreateDelayedMessageScheduler(provider.GetRequiredService<IBus>().Topology));
 
     /// <summary>
     /// Runs this endpoint's consumers and sagas behind the inbox stored in <typeparamref name="TDbContext"/>: their writes, the

@@ -6,10 +6,9 @@ using MassTransit.Testing;
 namespace VolunteerCoordinator.Tests;
 
 /// <summary>
-/// The events of a type the app put on the in-memory bus, whichever way they left.
-/// Messages from an outbox (the bus outbox's relay, or the inbox delivering what a consumer published) reach the harness as
-/// Sent&lt;SerializedMessageBody&gt; (the stored envelope re-sent to the message type's exchange), so neither
-/// <c>harness.Sent.Any&lt;T&gt;()</c> nor <c>harness.Published.Any&lt;T&gt;()</c> sees them: this reads the envelope.
+/// The events of a type the app put on the in-memory bus, whichever way they left. What the outbox's relay published is
+/// listed as Published&lt;T&gt;, as a direct publish is; what an outbox sent to a queue reaches the harness only as
+/// Sent&lt;SerializedMessageBody&gt; (the stored envelope re-sent), so this also reads those envelopes.
 /// </summary>
 public static class SentEvents
 {
@@ -30,8 +29,9 @@ public static class SentEvents
                     events.Add((stored.MessageId, envelope.RootElement.GetProperty("message").Deserialize<T>(JsonSerializerOptions.Web)!));
             }
         }
-        foreach (var published in harness.Published.Select<T>())
-            events.Add((published.Context.MessageId, published.Context.Message));
-        return events;
+        // A publish shows in both lists (its envelope as Sent, the message as Published): count it once, as Published.
+        var published = harness.Published.Select<T>().Select(p => (p.Context.MessageId, p.Context.Message)).ToList();
+        var publishedIds = published.Select(p => p.MessageId).ToHashSet();
+        return [.. events.Where(e => !publishedIds.Contains(e.Item1)), .. published];
     }
 }

@@ -21,6 +21,9 @@ public sealed class VolunteerCoordinatorApp(string connectionString) : WebApplic
 {
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>The app's clock, when a test steps it (the saga's deadline).</summary>
+    public TimeProvider? Clock { get; init; }
+
     public ITestHarness Harness => Services.GetTestHarness();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -29,7 +32,12 @@ public sealed class VolunteerCoordinatorApp(string connectionString) : WebApplic
         builder.UseSetting("Database:ApplyMigrations", "true");
         builder.UseLocalIssuer();
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
-        builder.ConfigureTestServices(services => services.AddMassTransitTestHarness(bus => bus.AddServiceOutbox<VolunteerCoordinatorDbContext>()));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddMassTransitTestHarness(bus => bus.AddServiceOutbox<VolunteerCoordinatorDbContext>().AddThankYouCallSaga());
+            if (Clock is not null)
+                services.AddSingleton(Clock);
+        });
     }
 
     /// <summary>Clients act as a signed-in person with every scope; a test that needs another caller sets its own header.</summary>
@@ -70,21 +78,25 @@ public sealed class VolunteerCoordinatorApp(string connectionString) : WebApplic
     }
 
     /// <summary>
-    /// Waits until no outbox row is left: the relay (or a consumer's inbox) has handed every committed message to the bus, so
+    /// Waits until no outbox row is left but scheduled ones: the relay (or a consumer's inbox) has handed every committed message to the bus, so
     /// what the harness lists is all that will be sent.
     /// </summary>
     public Task WaitForOutboxDrainedAsync() =>
-        Eventually.Until(() => QueryAsync(db => db.Set<OutboxMessage>().CountAsync()), n => n == 0, "the outbox is drained");
+        Eventually.Until(() => QueryAsync(db => db.Set<OutboxMessage>().CountAsync(m => m.EnqueueTime == null)), n => n == 0,
+            "the outbox is drained (but for thank-you deadlines, scheduled for days later)");
 
     /// <summary>The inbox rows of a received message (one per consumer).</summary>
     public Task<List<InboxState>> InboxRowsAsync(Guid messageId) =>
         QueryAsync(db => db.Set<InboxState>().AsNoTracking().Where(i => i.MessageId == messageId).ToListAsync());
 
-    /// <summary>Waits until the consumer finished with the message: consumed and what it published delivered.</summary>
-    public Task<List<InboxState>> WaitForInboxDeliveredAsync(Guid messageId, int receiveCount = 1) =>
+    /// <summary>
+    /// Waits until the consumers finished with the message: consumed and what they published delivered. DonorSecured has two
+    /// here, the consumer that creates the call and the thank-you saga.
+    /// </summary>
+    public Task<List<InboxState>> WaitForInboxDeliveredAsync(Guid messageId, int receiveCount = 1, int consumers = 2) =>
         Eventually.Until(() => InboxRowsAsync(messageId),
-            rows => rows.Count == 1 && rows[0].Delivered is not null && rows[0].ReceiveCount >= receiveCount,
-            $"message {messageId} consumed and delivered after {receiveCount} reception(s)");
+            rows => rows.Count == consumers && rows.All(r => r.Delivered is not null && r.ReceiveCount >= receiveCount),
+            $"message {messageId} consumed and delivered by {consumers} consumer(s) after {receiveCount} reception(s)");
 
     /// <summary>Signs a volunteer up through the API and returns its id.</summary>
     public async Task<Guid> SignUpAsync(string? email = null, string[]? skills = null, string name = "Sam Lee")
@@ -157,10 +169,10 @@ public sealed class IsolatedApp : IAsyncDisposable
 
     public VolunteerCoordinatorApp App { get; private set; } = null!;
 
-    public static async Task<IsolatedApp> StartAsync()
+    public static async Task<IsolatedApp> StartAsync(TimeProvider? clock = null)
     {
         var isolated = new IsolatedApp { _database = await TestDatabase.CreateAsync("volunteers") };
-        isolated.App = await new VolunteerCoordinatorApp(isolated._database.ConnectionString).StartAsync();
+        isolated.App = await new VolunteerCoordinatorApp(isolated._database.ConnectionString) { Clock = clock }.StartAsync();
         return isolated;
     }
 

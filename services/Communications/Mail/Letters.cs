@@ -29,6 +29,29 @@ public static class Letters
             "Thank you for standing with us", body);
     }
 
+    /// <summary>
+    /// Thanks a donor in writing when their thank-you call was not made in time (no amount: the first mail had it). Sent to the
+    /// address the donor's thank-you mail went to.
+    /// </summary>
+    public static MailDraft DonorThankYouLetter(ThankYouCallOverdue overdue, string recipient)
+    {
+        ArgumentNullException.ThrowIfNull(overdue);
+        ArgumentNullException.ThrowIfNull(recipient);
+        var body = $"""
+            Dear {Salutation(overdue.DonorName)},
+
+            We had hoped to thank you in person with a call, and we are sorry we have not managed to reach you yet.
+            So here it is in writing: thank you. Your support means a great deal to everyone working on this campaign.
+
+            If you would like to talk with one of our volunteers, just reply to this message.
+
+            Warm regards,
+            {Signature}
+            """;
+        return new MailDraft(MessageKinds.DonorThankYouLetter, overdue.DonorId.ToString(), recipient,
+            "A personal thank-you from the campaign", body);
+    }
+
     /// <summary>Welcomes a volunteer who just signed up.</summary>
     public static MailDraft VolunteerWelcome(VolunteerSignedUp volunteer)
     {

@@ -9,5 +9,8 @@ public static class MessageKinds
     /// <summary>Welcomes a new volunteer; one per volunteer.</summary>
     public const string VolunteerWelcome = "volunteer-welcome";
 
-    public static readonly IReadOnlyList<string> All = [DonorThankYou, VolunteerWelcome];
+    /// <summary>Thanks a donor in writing because nobody made their thank-you call in time; at most one per donor.</summary>
+    public const string DonorThankYouLetter = "donor-thank-you-letter";
+
+    public static readonly IReadOnlyList<string> All = [DonorThankYou, VolunteerWelcome, DonorThankYouLetter];
 }

@@ -112,7 +112,7 @@ public sealed partial class DonorSecuredConsumer(VolunteerCoordinatorDbContext d
     /// The name as the column can store it, so an odd event does not become a poison message: CampaignFinance limits names to
     /// 200 characters, but a longer one is cut (never inside a surrogate pair), and NUL, which PostgreSQL text refuses, is dropped.
     /// </summary>
-    static string DonorName(string? name)
+    internal static string DonorName(string? name)
     {
         var cleaned = (name ?? "").Replace("\0", "", StringComparison.Ordinal).Trim();
         if (cleaned.Length <= ThankYouCallLimits.DonorNameLength)

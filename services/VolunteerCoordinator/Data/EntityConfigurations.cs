@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using VolunteerCoordinator.Features.ThankYouCalls;
 
 namespace VolunteerCoordinator.Data;
 
@@ -62,4 +63,18 @@ public static class ThankYouCallLimits
 {
     public const int DonorNameLength = 200;
     public const int NotesLength = 1000;
+}
+
+sealed class ThankYouCallStateConfiguration : IEntityTypeConfiguration<ThankYouCallState>
+{
+    public void Configure(EntityTypeBuilder<ThankYouCallState> saga)
+    {
+        saga.ToTable("ThankYouCallSagas");
+        saga.HasKey(s => s.CorrelationId);
+        saga.Property(s => s.CorrelationId).ValueGeneratedNever();
+        saga.Property(s => s.CurrentState).HasMaxLength(64);
+        saga.Property(s => s.DonorName).HasMaxLength(ThankYouCallLimits.DonorNameLength);
+        saga.Property(s => s.Version).IsRowVersion();
+        saga.HasIndex(s => s.CurrentState);
+    }
 }

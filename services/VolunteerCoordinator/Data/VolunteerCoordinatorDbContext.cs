@@ -1,6 +1,7 @@
 using Campaign.Outbox;
 using Campaign.ServiceDefaults.Audit;
 using Microsoft.EntityFrameworkCore;
+using VolunteerCoordinator.Features.ThankYouCalls;
 
 namespace VolunteerCoordinator.Data;
 
@@ -9,6 +10,9 @@ public sealed class VolunteerCoordinatorDbContext(DbContextOptions<VolunteerCoor
     public DbSet<Volunteer> Volunteers => Set<Volunteer>();
 
     public DbSet<ThankYouCall> ThankYouCalls => Set<ThankYouCall>();
+
+    /// <summary>The thank-you sagas: one per secured donor, waiting for the call, called, or overdue.</summary>
+    public DbSet<ThankYouCallState> ThankYouCallSagas => Set<ThankYouCallState>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

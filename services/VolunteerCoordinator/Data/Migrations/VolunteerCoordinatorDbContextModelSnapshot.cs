@@ -363,6 +363,46 @@ namespace VolunteerCoordinator.Data.Migrations
                     b.ToTable("Volunteers", (string)null);
                 });
 
+            modelBuilder.Entity("VolunteerCoordinator.Features.ThankYouCalls.ThankYouCallState", b =>
+                {
+                    b.Property<Guid>("CorrelationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CurrentState")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset?>("Deadline")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("DeadlineTokenId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("DonorName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTimeOffset?>("OpenedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("CorrelationId");
+
+                    b.HasIndex("CurrentState");
+
+                    b.ToTable("ThankYouCallSagas", (string)null);
+                });
+
             modelBuilder.Entity("Campaign.Outbox.OutboxMessage", b =>
                 {
                     b.HasOne("Campaign.Outbox.OutboxState", null)

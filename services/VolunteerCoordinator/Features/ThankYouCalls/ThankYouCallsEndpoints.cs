@@ -39,7 +39,7 @@ public static partial class ThankYouCallsEndpoints
         calls.MapPost("/{id:guid}/complete", CompleteCall)
             .RequireScope("calls.assign")
             .WithName("CompleteThankYouCall")
-            .WithSummary("Marks an assigned call as made, with optional notes. An open or completed call answers 409.")
+            .WithSummary("Marks an assigned call as made, with optional notes, and publishes ThankYouCallCompleted. An open or completed call answers 409.")
             .ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
@@ -124,8 +124,8 @@ public static partial class ThankYouCallsEndpoints
     }
 
     static async Task<Results<Ok<ThankYouCallResponse>, NotFound, ProblemHttpResult>> CompleteCall(
-        Guid id, [FromBody] CompleteCallRequest? request, VolunteerCoordinatorDbContext db, TimeProvider clock, ILoggerFactory loggers,
-        CancellationToken cancellationToken)
+        Guid id, [FromBody] CompleteCallRequest? request, VolunteerCoordinatorDbContext db, IPublishEndpoint publishEndpoint, TimeProvider clock,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var call = await db.ThankYouCalls.SingleOrDefaultAsync(c => c.Id == id, cancellationToken);
         if (call is null)
@@ -140,6 +140,10 @@ public static partial class ThankYouCallsEndpoints
 
         call.CompletedAt = clock.GetUtcNow();
         call.Notes = string.IsNullOrWhiteSpace(request?.Notes) ? null : request.Notes.Trim();
+
+        // With the completion, through the bus outbox: it closes the donor's thank-you saga (no written thank-you follows).
+        await publishEndpoint.Publish(new ThankYouCallCompleted(call.Id, call.DonorId, call.VolunteerId.Value, call.CompletedAt.Value),
+            cancellationToken);
         if (!await TrySave(db, cancellationToken))
             return ChangedConcurrently();
 
