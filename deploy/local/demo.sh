@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A short tour of Campaign against the running services (./run.sh --demo runs it once they are ready):
 # two volunteers sign up (one phone-banker), two donors register, three contributions come in (one donor gives
-# twice); then it shows the thank-you calls and the mail that followed, and says what happened. Each caller signs in with
+# twice); then it shows the thank-you calls and the mail that followed, and says what happened. Maria makes Jordan's call;
+# nobody makes Alex's, which goes overdue (with ./run.sh --demo's short deadline) and is replaced by a letter. Each caller signs in with
 # the local issuer as itself, with only its own scopes: the website (sign-ups), the payment processor (donors and
 # contributions) and an operator (reading calls and mail).
 #
@@ -163,6 +164,42 @@ What happened:
   - Alex's second contribution was recorded (ContributionReceived) but secured nobody new: still $alex_calls call for Alex, and no second mail.
   - $mail_files mails of this run reached the local mail server's Maildir (${CAMPAIGN_MAIL_DIR:-not set}/new).
 SUMMARY
+
+# ---- 5. a call made, a call overdue -----------------------------------------------------------------------
+# Each secured donor's thank-you saga waits for the call until ThankYouCalls:CallDeadline (3 days; ./run.sh --demo starts
+# VolunteerCoordinator with seconds): Maria makes Jordan's call, nobody makes Alex's, so Alex is thanked in writing instead.
+jordan_call="$(jq -r --arg j "$jordan" '[.[] | select(.donorId == $j)][0].id // empty' <<<"$calls")"
+echo
+if [[ -n $jordan_call && $(jq -r --arg j "$jordan" '[.[] | select(.donorId == $j)][0].status' <<<"$calls") == assigned ]]; then
+    CALLER="$(token --subject demo-phone-banker --scope calls.assign)"
+    api POST "$VOLUNTEERS/thank-you-calls/$jordan_call/complete" '{"notes": "Jordan was glad to hear from us."}' >/dev/null
+    echo "Jordan's caller made the thank-you call (POST /thank-you-calls/{id}/complete): ThankYouCallCompleted closed Jordan's saga."
+fi
+letters=0
+CALLER="$OPERATOR"
+if [[ -n ${CAMPAIGN_DEMO_CALL_DEADLINE_SECONDS:-} ]]; then
+    say "nobody makes Alex's call: waiting for its ${CAMPAIGN_DEMO_CALL_DEADLINE_SECONDS}s deadline and the letter that replaces it"
+    deadline=$((SECONDS + CAMPAIGN_DEMO_CALL_DEADLINE_SECONDS + WAIT_SECONDS))
+    while true; do
+        messages="$(our_messages)"
+        letters="$(jq '[.[] | select(.kind == "donor-thank-you-letter" and .status == "sent")] | length' <<<"$messages")"
+        ((letters >= 1)) && break
+        if ((SECONDS >= deadline)); then
+            incomplete="${incomplete:+$incomplete; }no thank-you letter for Alex within $((CAMPAIGN_DEMO_CALL_DEADLINE_SECONDS + WAIT_SECONDS))s"
+            say "still waiting: no thank-you letter for Alex yet"
+            break
+        fi
+        sleep 1
+    done
+    jq -r '.[] | select(.kind == "donor-thank-you-letter") | "  \(.kind | . + " " * (22 - length)) \(.status | . + " " * (8 - length)) \(.recipient)"' <<<"$messages"
+    cat <<OVERDUE
+  - Nobody made Alex's call within its deadline: the saga's scheduled deadline (waiting in VolunteerCoordinator's
+    outbox, no broker plugin) published ThankYouCallOverdue, and Communications wrote to Alex instead ($letters thank-you letter).
+    Jordan's deadline was cancelled with the call: no letter for Jordan.
+OVERDUE
+else
+    echo "Alex's call is still open: its deadline is ThankYouCalls:CallDeadline (3 days). ./run.sh --demo uses 30 s to show the letter."
+fi
 
 echo
 echo "Audit trail of Alex's donor record (CampaignFinance, GET /audit, as the data-protection officer):"

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Campaign.SystemTesting;
 using Campaign.Testing;
@@ -34,6 +35,11 @@ public sealed partial class FirstRunTests(EmptySystem first) : IClassFixture<Emp
         Assert.Contains("(2 thank-you mails)", output, StringComparison.Ordinal);
         Assert.Contains("still 1 call for Alex", output, StringComparison.Ordinal);
         Assert.Contains("caller: Maria Lopez", output, StringComparison.Ordinal); // the only phone-banker on an empty database
+        // Jordan's call is made; Alex's goes overdue and Alex is thanked by letter, once.
+        Assert.Contains("ThankYouCallCompleted closed Jordan's saga", output, StringComparison.Ordinal);
+        Assert.Contains("(1 thank-you letter)", output, StringComparison.Ordinal);
+        Assert.Matches(@"donor-thank-you-letter\s+sent\s+alex\.rivera\+", output);
+        Assert.DoesNotMatch(@"donor-thank-you-letter\s+\w+\s+jordan", output);
         // The audit trail names the payment processor (its own client and token) as who registered Alex and recorded the gifts.
         Assert.Matches(@"payment-processor\s+RegisterDonor\s+201", output);
         Assert.Matches(@"payment-processor\s+RecordContribution\s+201", output);
@@ -51,6 +57,7 @@ public sealed partial class FirstRunTests(EmptySystem first) : IClassFixture<Emp
         start.Environment["CAMPAIGN_VOLUNTEERS_URL"] = system.Volunteers.BaseAddress.ToString().TrimEnd('/');
         start.Environment["CAMPAIGN_COMMUNICATIONS_URL"] = system.Communications.BaseAddress.ToString().TrimEnd('/');
         start.Environment["CAMPAIGN_MAIL_DIR"] = TestInfrastructure.Get("CAMPAIGN_MAIL_DIR");
+        start.Environment["CAMPAIGN_DEMO_CALL_DEADLINE_SECONDS"] = EmptySystem.CallDeadlineSeconds.ToString(CultureInfo.InvariantCulture);
 
         using var demo = Process.Start(start)!;
         var stdout = demo.StandardOutput.ReadToEndAsync();

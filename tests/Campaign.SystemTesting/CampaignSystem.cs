@@ -87,7 +87,8 @@ public sealed class CampaignSystem : IAsyncDisposable
     /// The three services as a newcomer's first run meets them: each on a new, empty database (migrations create everything),
     /// all on a new RabbitMQ virtual host, so no other test's queues or data are there. Both are deleted on dispose.
     /// </summary>
-    public static async Task<CampaignSystem> StartOnEmptyServersAsync(TimeSpan? readyTimeout = null)
+    public static async Task<CampaignSystem> StartOnEmptyServersAsync(TimeSpan? readyTimeout = null,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var owned = new List<Func<Task>>();
         try
@@ -106,7 +107,7 @@ public sealed class CampaignSystem : IAsyncDisposable
             {
                 var database = await TestDatabase.CreateAsync($"empty_{service}");
                 owned.Add(() => database.DisposeAsync().AsTask());
-                perService[service] = new Dictionary<string, string>
+                perService[service] = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
                 {
                     [$"ConnectionStrings__{service}"] = database.ConnectionString,
                     ["ConnectionStrings__RabbitMq"] = new UriBuilder(TestInfrastructure.BrokerOf(service.ToString())) { Path = "/" + Uri.EscapeDataString(vhost) }.Uri.ToString(),
