@@ -23,6 +23,8 @@ public sealed class ContractSnapshotTests
         { nameof(ContributionReceived), new ContributionReceived(Guid.Parse("0c9e9d0a-1111-4aaa-8bbb-222233334444"), DonorId, 250.00m, "USD", new DateOnly(2026, 10, 2), "check", At) },
         { nameof(VolunteerSignedUp), new VolunteerSignedUp(Guid.Parse("7a7a7a7a-2222-4ccc-8ddd-555566667777"), "Sam Example", "sam@example.org", ["phone-banking", "canvassing"], At) },
         { nameof(ThankYouCallAssigned), new ThankYouCallAssigned(Guid.Parse("99999999-3333-4eee-8fff-888899990000"), DonorId, Guid.Parse("7a7a7a7a-2222-4ccc-8ddd-555566667777"), At) },
+        { nameof(ThankYouCallCompleted), new ThankYouCallCompleted(Guid.Parse("99999999-3333-4eee-8fff-888899990000"), DonorId, Guid.Parse("7a7a7a7a-2222-4ccc-8ddd-555566667777"), At) },
+        { nameof(ThankYouCallOverdue), new ThankYouCallOverdue(DonorId, "Ada Example", At.AddDays(-1), At) },
     };
 
     [Theory]
@@ -52,7 +54,7 @@ public sealed class ContractSnapshotTests
     public void Every_contract_is_a_sealed_record_in_the_contracts_namespace_with_an_occurred_at()
     {
         var types = typeof(DonorSecured).Assembly.GetExportedTypes();
-        Assert.Equal(4, types.Length);
+        Assert.Equal(6, types.Length);
         Assert.All(types, type =>
         {
             Assert.Equal("Campaign.Contracts", type.Namespace);

@@ -281,9 +281,11 @@ public sealed partial class OutboxRelay<TDbContext>(
                 var endpoint = await bus.GetSendEndpoint(destination);
 
                 // A span per delivery, parented by the trace context stored with the message: it joins the producer's trace.
-                // MassTransit's own outbox delivery counters (messaging.masstransit.outbox.delivery, .errors) count it too.
+                // MassTransit's own outbox delivery counters (messaging.masstransit.outbox.delivery, .errors) count it too. They
+                // are MassTransit's static instruments: called without a log context, which the relay's workers may not have
+                // inherited (it is an AsyncLocal), they still count.
                 var activity = LogContext.Current?.StartOutboxDeliverActivity(message);
-                var instrument = LogContext.Current?.StartOutboxDeliveryInstrument(message);
+                var instrument = LogContextInstrumentationExtensions.StartOutboxDeliveryInstrument(null!, message);
                 try
                 {
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lease);
