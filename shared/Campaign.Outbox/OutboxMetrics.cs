@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using MassTransit.Metadata;
+using MassTransit.Monitoring;
 
 namespace Campaign.Outbox;
 
@@ -15,6 +18,8 @@ public sealed class OutboxMetrics
     readonly Counter<long> _unsaved;
     readonly Counter<long> _roundTrips;
     readonly Histogram<double> _lag;
+    readonly Counter<long> _massTransitDelivery;
+    readonly Counter<long> _massTransitDeliveryErrors;
     readonly Dictionary<string, OutboxBacklog> _backlogs = [];
 
     public OutboxMetrics(IMeterFactory meterFactory)
@@ -28,6 +33,12 @@ public sealed class OutboxMetrics
         _unsaved = meter.CreateCounter<long>("campaign.outbox.unsaved", "{message}", "Messages published into the outbox but never saved");
         _lag = meter.CreateHistogram<double>("campaign.outbox.delivery_lag", "ms", "From the unit of work's commit to the broker's confirm",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000] });
+        // MassTransit's own outbox delivery counters, with its meter, names and labels: dashboards and alerts written for its
+        // EF outbox read these (MassTransit counts them in its delivery service, which this outbox replaces).
+        var massTransit = meterFactory.Create(InstrumentationOptions.MeterName);
+        _massTransitDelivery = massTransit.CreateCounter<long>("messaging.masstransit.outbox.delivery", "ea", "Number of outbox messages delivered");
+        _massTransitDeliveryErrors = massTransit.CreateCounter<long>("messaging.masstransit.outbox.delivery.errors", "ea",
+            "Number of outbox message delivery faults");
         meter.CreateObservableGauge("campaign.outbox.pending", () => Observe(b => b.Pending), "{message}", "Messages waiting for the relay");
         meter.CreateObservableGauge("campaign.outbox.oldest_pending_age", () => Observe(b => b.OldestAge.TotalSeconds), "s",
             "Age of the oldest waiting unit of work");
@@ -45,6 +56,23 @@ public sealed class OutboxMetrics
         _roundTrips.Add(1, new KeyValuePair<string, object?>("db.context", dbContext), new KeyValuePair<string, object?>("kind", kind));
 
     internal void Unsaved(int count) => _unsaved.Add(count);
+
+    /// <summary>A delivery attempt, counted as MassTransit counts its outbox's (a fault also counts as an error).</summary>
+    internal void MassTransitDelivery(Uri? destination, Exception? fault = null)
+    {
+        var tags = new TagList
+        {
+            { "messaging.masstransit.service", HostMetadataCache.Host.ProcessName },
+            { "messaging.masstransit.destination", destination?.AbsolutePath.Split('/').LastOrDefault()?.Replace('.', '_') },
+        };
+        if (fault is null)
+        {
+            _massTransitDelivery.Add(1, tags);
+            return;
+        }
+        tags.Add("messaging.masstransit.exception_type", fault.GetType().Name);
+        _massTransitDeliveryErrors.Add(1, tags);
+    }
 
     internal void Report(string dbContext, OutboxBacklog backlog)
     {

@@ -281,11 +281,9 @@ public sealed partial class OutboxRelay<TDbContext>(
                 var endpoint = await bus.GetSendEndpoint(destination);
 
                 // A span per delivery, parented by the trace context stored with the message: it joins the producer's trace.
-                // MassTransit's own outbox delivery counters (messaging.masstransit.outbox.delivery, .errors) count it too. They
-                // are MassTransit's static instruments: called without a log context, which the relay's workers may not have
-                // inherited (it is an AsyncLocal), they still count.
+                // MassTransit's own outbox delivery counters (messaging.masstransit.outbox.delivery, .errors) count it too.
                 var activity = LogContext.Current?.StartOutboxDeliverActivity(message);
-                var instrument = LogContextInstrumentationExtensions.StartOutboxDeliveryInstrument(null!, message);
+                metrics.MassTransitDelivery(destination);
                 try
                 {
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lease);
@@ -306,13 +304,12 @@ public sealed partial class OutboxRelay<TDbContext>(
                 catch (Exception exception)
                 {
                     activity?.AddExceptionEvent(exception);
-                    instrument?.AddException(exception);
+                    metrics.MassTransitDelivery(destination, exception);
                     throw;
                 }
                 finally
                 {
                     activity?.Stop();
-                    instrument?.Stop();
                 }
 
                 unit.Sent.Add(message.SequenceNumber);
