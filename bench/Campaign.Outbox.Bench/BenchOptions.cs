@@ -17,6 +17,9 @@ sealed class BenchOptions
     public bool Full { get; private set; }
     public bool Durable { get; private set; }
     public bool Seed { get; private set; }
+
+    /// <summary>S2 also runs (relay in a 2nd process) with this many scheduled units waiting, due in 3 days.</summary>
+    public int Scheduled { get; private set; }
     public IReadOnlyList<WriteKind> WriteKinds { get; private set; } = [WriteKind.Plain, WriteKind.Outbox];
     public bool Warmup { get; private set; } = true;
 
@@ -40,6 +43,7 @@ sealed class BenchOptions
           --writers=N             concurrent writers in the S1 write phase (default 4)
           --s2-seconds=S          S2 duration per configuration run
           --s2-rates=100,300,500  S2 rates; --two-relay-rate=500 (0 = skip the two-relay run)
+          --scheduled=N           S2 (relay in a 2nd process) again with N scheduled messages waiting (due in 3 days)
           --seed                  S1's backlog copied by SQL from one event written through the outbox (for
                                   --events=1000000: the relay's memory while it drains a million)
           --write-tx=N            transactions per write-path run (default 2000); --write-writers=1,4
@@ -108,6 +112,7 @@ sealed class BenchOptions
                 case "--no-warmup": o.Warmup = false; break;
                 case "--no-peer": o.Peer = false; break;
                 case "--seed": o.Seed = true; break;
+                case "--scheduled": o.Scheduled = Int(); break;
                 case "--write-diagnostics": o.WriteKinds = [WriteKind.Plain, WriteKind.Outbox, WriteKind.PlainInTransaction, WriteKind.OutboxWithoutNotify, WriteKind.OutboxNotifyTrigger]; break;
                 case "--write-kinds": o.WriteKinds = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(k => Enum.Parse<WriteKind>(k, ignoreCase: true))]; break;
                 case "--relay-concurrency": concurrency = Int(); break;

@@ -95,6 +95,8 @@ for (var rep = 1; rep <= options.Reps; rep++)
         {
             Progress(await scenarios.S2Async(rep, rate, RelayPlacement.Same, duration));
             Progress(await scenarios.S2Async(rep, rate, RelayPlacement.Second, duration));
+            if (options.Scheduled > 0)
+                Progress(await scenarios.S2Async(rep, rate, RelayPlacement.Second, duration, scheduled: options.Scheduled));
             if (options.Peer && !options.Durable)
             {
                 var peer = await Peer.S2Async(rep, rate, duration);

@@ -306,13 +306,15 @@ sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
 
     // ---------------------------------------------------------------- S2 steady latency
 
-    public async Task<Measurement> S2Async(int rep, int rate, RelayPlacement placement, TimeSpan duration, bool record = true)
+    public async Task<Measurement> S2Async(int rep, int rate, RelayPlacement placement, TimeSpan duration, bool record = true, int scheduled = 0)
     {
-        var (_, queue, prefix) = Names($"s2-{rate}-{placement.ToString().ToLowerInvariant()}", rep);
+        var (_, queue, prefix) = Names($"s2-{rate}-{placement.ToString().ToLowerInvariant()}{(scheduled > 0 ? "-scheduled" : "")}", rep);
         var recorder = new Recorder();
         string? exchange = null;
         await using var database = await CreateDatabaseAsync("s2");
         await BenchDbContext.CreateSchemaAsync(database.ConnectionString);
+        if (scheduled > 0)
+            await SeedScheduledAsync(database.ConnectionString, scheduled);
         try
         {
             RelayChild? relay = null;
@@ -375,7 +377,7 @@ sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
                 var s = fromStamp.Order().ToArray();
                 var c = fromCommit.Order().ToArray();
 
-                var m = new Measurement("S2", $"{rate}/s, {Describe(placement)}", rep, new()
+                var m = new Measurement("S2", $"{rate}/s, {Describe(placement)}{(scheduled > 0 ? $", {scheduled:N0} scheduled waiting" : "")}", rep, new()
                 {
                     ["rate"] = rate,
                     ["sent"] = sent,
@@ -419,6 +421,32 @@ sealed class Scenarios(BenchOptions options, string runId) : IAsyncDisposable
         {
             await Rabbit.DeleteAsync([queue], Exchanges(queue, exchange));
         }
+    }
+
+    /// <summary>
+    /// Units of work scheduled for three days from now (a saga's deadlines, say), each with one message: they wait in the
+    /// outbox while S2 runs, and the claim and its look-ahead must not pay for them.
+    /// </summary>
+    static async Task SeedScheduledAsync(string connectionString, int count)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var seed = new Npgsql.NpgsqlCommand($$"""
+            WITH units AS (
+                INSERT INTO "OutboxState" ("OutboxId", "LockId", "Created")
+                SELECT gen_random_uuid(), '{{Guid.Empty}}', clock_timestamp() + interval '3 days' + g * interval '1 ms'
+                FROM generate_series(1, $1) g
+                RETURNING "OutboxId", "Created")
+            INSERT INTO "OutboxMessage" ("OutboxId", "MessageId", "SentTime", "EnqueueTime", "ContentType", "MessageType", "Body")
+            SELECT "OutboxId", gen_random_uuid(), clock_timestamp(), "Created", 'application/vnd.masstransit+json',
+                   'urn:message:Campaign.Outbox.Bench:Reminder', $2
+            FROM units
+            """, connection);
+        seed.Parameters.Add(new Npgsql.NpgsqlParameter { Value = count });
+        seed.Parameters.Add(new Npgsql.NpgsqlParameter { Value = "{\"message\":{}}" });
+        await seed.ExecuteNonQueryAsync();
+        await using var analyze = new Npgsql.NpgsqlCommand("""ANALYZE "OutboxState"; ANALYZE "OutboxMessage";""", connection);
+        await analyze.ExecuteNonQueryAsync();
     }
 
     static string Describe(RelayPlacement placement) => placement switch

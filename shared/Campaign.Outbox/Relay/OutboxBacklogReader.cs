@@ -20,7 +20,7 @@ public sealed class OutboxBacklogReader<TDbContext>(IServiceScopeFactory scopeFa
         var (s, m) = (tables.OutboxState, tables.OutboxMessage);
         await dbContext.Database.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand($"""
-            SELECT (SELECT count(*) FROM {m} x JOIN {s} s ON s.{s["OutboxId"]} = x.{m["OutboxId"]} WHERE s.{s["Created"]} <= clock_timestamp()),
+            SELECT (SELECT count(*) FROM {m} WHERE {m["OutboxId"]} IS NOT NULL AND ({m["EnqueueTime"]} IS NULL OR {m["EnqueueTime"]} <= clock_timestamp())),
                    greatest(clock_timestamp() - (SELECT min({s["Created"]}) FROM {s} WHERE {s["Parked"]} IS NULL), interval '0'),
                    (SELECT count(*) FROM {s} WHERE {s["Parked"]} IS NOT NULL)
             """, (NpgsqlConnection)dbContext.Database.GetDbConnection());

@@ -111,7 +111,7 @@ public sealed class OutboxStore<TDbContext>(
         // leased: every unit with a picked message, or none at all (emptied earlier), is leased to this pass.
         // Each row says whether its unit has messages beyond this pass (cut by the per-unit limit or by the budget). With
         //      nothing picked, one row of NULLs says instead when the earliest unit not due now falls due (the look-ahead is
-        //      only evaluated then).
+        //      only evaluated then; both of its halves are bounded on Created, so units scheduled for later are not scanned).
         return $"""
             WITH due AS (
                 SELECT s.{s["OutboxId"]} AS id, s.{s["Created"]} AS created, s.{s["DeliveryAttempts"]} AS attempts,
@@ -143,7 +143,8 @@ public sealed class OutboxStore<TDbContext>(
                    p.unit_loaded >= $2 OR p.unit_loaded > count(*) OVER (PARTITION BY p.id),
                    CASE WHEN p.id IS NULL THEN least(
                        (SELECT min(coalesce({s["NextAttemptAt"]}, {s["Created"]} + $6)) - clock_timestamp() FROM {s}
-                        WHERE {s["Parked"]} IS NULL AND ({s["NextAttemptAt"]} > clock_timestamp()
+                        WHERE {s["Parked"]} IS NULL AND {s["Created"]} <= greatest($7, statement_timestamp())
+                          AND ({s["NextAttemptAt"]} > clock_timestamp()
                            OR {s["NextAttemptAt"]} IS NULL AND {s["LockId"]} <> '{Guid.Empty}' AND {s["Created"]} > clock_timestamp() - $6)),
                        (SELECT min({s["Created"]}) - greatest($7, statement_timestamp()) FROM {s}
                         WHERE {s["Parked"]} IS NULL AND {s["Created"]} > greatest($7, statement_timestamp()))) END,
