@@ -11,9 +11,9 @@ namespace VolunteerCoordinator.Features.ThankYouCalls;
 /// is cancelled with the completed call; the state, the inbox row and the messages commit together, so each donor gets
 /// one outcome across restarts and broker outages.
 /// </summary>
-public sealed class ThankYouCallStateMachine : MassTransitStateMachine<ThankYouCallState>
+public sealed partial class ThankYouCallStateMachine : MassTransitStateMachine<ThankYouCallState>
 {
-    public ThankYouCallStateMachine(IOptions<ThankYouCallOptions> options, TimeProvider clock)
+    public ThankYouCallStateMachine(IOptions<ThankYouCallOptions> options, TimeProvider clock, ILogger<ThankYouCallStateMachine> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(clock);
@@ -57,7 +57,11 @@ public sealed class ThankYouCallStateMachine : MassTransitStateMachine<ThankYouC
                 .Then(context => context.Saga.ClosedAt = clock.GetUtcNow())
                 .Publish(context => new ThankYouCallOverdue(context.Saga.CorrelationId, context.Saga.DonorName,
                     context.Saga.Deadline ?? context.Saga.ClosedAt!.Value, context.Saga.ClosedAt!.Value))
-                .Then(context => Close(context.Saga, clock))
+                .Then(context =>
+                {
+                    Close(context.Saga, clock);
+                    LogOverdue(logger, context.Saga.CorrelationId);
+                })
                 .TransitionTo(Overdue));
 
         // The saga is over: a repeated event, a late completion or a stale deadline changes nothing.
@@ -72,6 +76,9 @@ public sealed class ThankYouCallStateMachine : MassTransitStateMachine<ThankYouC
         saga.DonorName = "";
         saga.DeadlineTokenId = null;
     }
+
+    [LoggerMessage(LogLevel.Information, "Nobody made the thank-you call of donor {DonorId} before its deadline: ThankYouCallOverdue published.")]
+    static partial void LogOverdue(ILogger logger, Guid donorId);
 
     public State AwaitingCall { get; private set; } = null!;
     public State Called { get; private set; } = null!;
