@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.Json;
 using Campaign.Contracts;
 using Campaign.Outbox;
 using Campaign.Testing;
@@ -29,6 +30,16 @@ public sealed class ThankYouSagaTests
     static IReadOnlyList<ThankYouCallOverdue> OverdueFor(VolunteerCoordinatorApp app, Guid donorId) =>
         [.. SentEvents.Of<ThankYouCallOverdue>(app.Harness).Select(e => e.Message).Where(m => m.DonorId == donorId)];
 
+    /// <summary>The donor's call as GET /thank-you-calls/{id} shows it.</summary>
+    static async Task<JsonElement> CallAsync(VolunteerCoordinatorApp app, Guid donorId)
+    {
+        var id = await app.QueryAsync(db => db.ThankYouCalls.Where(c => c.DonorId == donorId).Select(c => c.Id).SingleAsync());
+        using var client = app.CreateClient();
+        using var response = await client.GetAsync(new Uri($"/thank-you-calls/{id}", UriKind.Relative));
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+    }
+
     static DonorSecured Donor(Guid id) => new(id, "Alex Rivera", "alex.rivera@example.org", 50m, "USD", DateTimeOffset.UtcNow);
 
     [Fact]
@@ -54,6 +65,11 @@ public sealed class ThankYouSagaTests
         Assert.Equal("Alex Rivera", Assert.Single(overdue).DonorName);
         var closed = await SagaInAsync(app, donorId, nameof(ThankYouCallStateMachine.Overdue));
         Assert.Equal("", closed!.DonorName); // not kept once the outcome is settled
+
+        // Coordinators see it on the call: its deadline, and that the donor was thanked in writing instead.
+        var call = await CallAsync(app, donorId);
+        Assert.Equal(opened.Deadline, call.GetProperty("deadline").GetDateTimeOffset());
+        Assert.True(call.GetProperty("overdue").GetBoolean());
 
         // A repeated DonorSecured opens nothing again, and nothing more is published.
         await app.Harness.Bus.Publish(Donor(donorId));
@@ -85,6 +101,7 @@ public sealed class ThankYouSagaTests
 
         var closed = await SagaInAsync(app, donorId, nameof(ThankYouCallStateMachine.Called));
         Assert.Null(closed!.DeadlineTokenId);
+        Assert.False((await CallAsync(app, donorId)).GetProperty("overdue").GetBoolean());
         await Eventually.Until(async () => await ScheduledAsync(app) == 0, "the deadline is deleted from the outbox");
 
         clock.Advance(TimeSpan.FromDays(4));

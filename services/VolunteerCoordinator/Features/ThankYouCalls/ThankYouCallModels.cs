@@ -3,7 +3,11 @@ using VolunteerCoordinator.Data;
 
 namespace VolunteerCoordinator.Features.ThankYouCalls;
 
-/// <summary>A thank-you call to a donor. Its status is open (no volunteer yet), assigned, or completed.</summary>
+/// <summary>
+/// A thank-you call to a donor. Its status is open (no volunteer yet), assigned, or completed. <c>Deadline</c> is when the
+/// donor is thanked in writing instead if nobody has made the call (<c>ThankYouCalls:CallDeadline</c> after the donor was
+/// secured); <c>Overdue</c> says that happened. A call can still be made after it.
+/// </summary>
 public sealed record ThankYouCallResponse(
     Guid Id,
     Guid DonorId,
@@ -13,13 +17,15 @@ public sealed record ThankYouCallResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset? AssignedAt,
     DateTimeOffset? CompletedAt,
-    string? Notes)
+    string? Notes,
+    DateTimeOffset? Deadline,
+    bool Overdue)
 {
-    public static ThankYouCallResponse From(ThankYouCall call)
+    public static ThankYouCallResponse From(ThankYouCall call, ThankYouCallState? saga)
     {
         ArgumentNullException.ThrowIfNull(call);
         return new(call.Id, call.DonorId, call.DonorName, call.Status, call.VolunteerId, call.CreatedAt, call.AssignedAt,
-            call.CompletedAt, call.Notes);
+            call.CompletedAt, call.Notes, saga?.Deadline, saga?.CurrentState == nameof(ThankYouCallStateMachine.Overdue));
     }
 }
 

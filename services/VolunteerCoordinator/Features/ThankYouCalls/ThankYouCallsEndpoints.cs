@@ -73,15 +73,25 @@ public static partial class ThankYouCallsEndpoints
             .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id)
             .Skip((currentPage - 1) * size).Take(size)
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new ThankYouCallPage([.. calls.Select(ThankYouCallResponse.From)], currentPage, size, total));
+        var sagas = await SagasOf(db, [.. calls.Select(c => c.DonorId)], cancellationToken);
+        return TypedResults.Ok(new ThankYouCallPage([.. calls.Select(c => ThankYouCallResponse.From(c, sagas.GetValueOrDefault(c.DonorId)))],
+            currentPage, size, total));
     }
 
     static async Task<Results<Ok<ThankYouCallResponse>, NotFound>> GetCall(Guid id, VolunteerCoordinatorDbContext db,
         CancellationToken cancellationToken)
     {
         var call = await db.ThankYouCalls.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id, cancellationToken);
-        return call is null ? TypedResults.NotFound() : TypedResults.Ok(ThankYouCallResponse.From(call));
+        return call is null ? TypedResults.NotFound() : TypedResults.Ok(await ResponseAsync(db, call, cancellationToken));
     }
+
+    /// <summary>The donors' thank-you sagas (their deadlines), one query for a page of calls.</summary>
+    static async Task<Dictionary<Guid, ThankYouCallState>> SagasOf(VolunteerCoordinatorDbContext db, Guid[] donorIds,
+        CancellationToken cancellationToken) =>
+        await db.ThankYouCallSagas.AsNoTracking().Where(s => donorIds.Contains(s.CorrelationId)).ToDictionaryAsync(s => s.CorrelationId, cancellationToken);
+
+    static async Task<ThankYouCallResponse> ResponseAsync(VolunteerCoordinatorDbContext db, ThankYouCall call, CancellationToken cancellationToken) =>
+        ThankYouCallResponse.From(call, (await SagasOf(db, [call.DonorId], cancellationToken)).GetValueOrDefault(call.DonorId));
 
     static async Task<Results<Ok<ThankYouCallResponse>, NotFound, ValidationProblem, ProblemHttpResult>> AssignCall(
         Guid id, AssignCallRequest request, VolunteerCoordinatorDbContext db, IPublishEndpoint publishEndpoint, TimeProvider clock,
@@ -108,7 +118,7 @@ public static partial class ThankYouCallsEndpoints
             });
         }
         if (call.VolunteerId == volunteer.Id)
-            return TypedResults.Ok(ThankYouCallResponse.From(call));
+            return TypedResults.Ok(await ResponseAsync(db, call, cancellationToken));
 
         var now = clock.GetUtcNow();
         call.VolunteerId = volunteer.Id;
@@ -120,7 +130,7 @@ public static partial class ThankYouCallsEndpoints
             return ChangedConcurrently();
 
         LogAssigned(loggers.CreateLogger(typeof(ThankYouCallsEndpoints).FullName!), call.Id, volunteer.Id);
-        return TypedResults.Ok(ThankYouCallResponse.From(call));
+        return TypedResults.Ok(await ResponseAsync(db, call, cancellationToken));
     }
 
     static async Task<Results<Ok<ThankYouCallResponse>, NotFound, ProblemHttpResult>> CompleteCall(
@@ -148,7 +158,7 @@ public static partial class ThankYouCallsEndpoints
             return ChangedConcurrently();
 
         LogCompleted(loggers.CreateLogger(typeof(ThankYouCallsEndpoints).FullName!), call.Id, call.VolunteerId.Value);
-        return TypedResults.Ok(ThankYouCallResponse.From(call));
+        return TypedResults.Ok(await ResponseAsync(db, call, cancellationToken));
     }
 
     /// <summary>False when another request changed the call since it was read (its xmin moved).</summary>
