@@ -42,6 +42,8 @@ public sealed class OutboxMetrics
         meter.CreateObservableGauge("campaign.outbox.pending", () => Observe(b => b.Pending), "{message}", "Messages waiting for the relay");
         meter.CreateObservableGauge("campaign.outbox.oldest_pending_age", () => Observe(b => b.OldestAge.TotalSeconds), "s",
             "Age of the oldest waiting unit of work");
+        meter.CreateObservableGauge("campaign.outbox.scheduled", () => Observe(b => b.Scheduled), "{message}",
+            "Messages scheduled for later, waiting in the outbox until due");
         meter.CreateObservableGauge("campaign.outbox.parked", () => Observe(b => b.Parked), "{outbox}", "Units of work parked after repeated failures");
     }
 
@@ -89,4 +91,8 @@ public sealed class OutboxMetrics
 }
 
 /// <summary>A snapshot of what waits in one outbox.</summary>
-public sealed record OutboxBacklog(long Pending, TimeSpan OldestAge, long Parked, DateTimeOffset MeasuredAt);
+public sealed record OutboxBacklog(long Pending, TimeSpan OldestAge, long Parked, DateTimeOffset MeasuredAt)
+{
+    /// <summary>Messages scheduled for later (delayed publishes, sagas' deadlines): not pending until they fall due.</summary>
+    public long Scheduled { get; init; }
+}

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Campaign.Outbox.Relay;
 using Campaign.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,6 +39,10 @@ public sealed class SchedulingTests
         Assert.Equal(0, Assert.Single(first).Message.Sequence);
         var stored = await host.QueryAsync(db => db.Set<OutboxMessage>().AsNoTracking().SingleAsync());
         Assert.Equal(clock.GetUtcNow().UtcDateTime.AddHours(1), stored.EnqueueTime!.Value, TimeSpan.FromSeconds(1));
+
+        // Operators see it as scheduled, not as a pending message the relay is late with.
+        var backlog = await host.Services.GetRequiredService<OutboxBacklogReader<PledgeDbContext>>().ReadAsync();
+        Assert.Equal((0, 1), (backlog.Pending, backlog.Scheduled));
 
         clock.Advance(TimeSpan.FromMinutes(59));
         await Task.Delay(Quiet);

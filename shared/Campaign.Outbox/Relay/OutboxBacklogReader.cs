@@ -22,11 +22,12 @@ public sealed class OutboxBacklogReader<TDbContext>(IServiceScopeFactory scopeFa
         await using var command = new NpgsqlCommand($"""
             SELECT (SELECT count(*) FROM {m} WHERE {m["OutboxId"]} IS NOT NULL AND ({m["EnqueueTime"]} IS NULL OR {m["EnqueueTime"]} <= clock_timestamp())),
                    greatest(clock_timestamp() - (SELECT min({s["Created"]}) FROM {s} WHERE {s["Parked"]} IS NULL), interval '0'),
-                   (SELECT count(*) FROM {s} WHERE {s["Parked"]} IS NOT NULL)
+                   (SELECT count(*) FROM {s} WHERE {s["Parked"]} IS NOT NULL),
+                   (SELECT count(*) FROM {m} WHERE {m["OutboxId"]} IS NOT NULL AND {m["EnqueueTime"]} > clock_timestamp())
             """, (NpgsqlConnection)dbContext.Database.GetDbConnection());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var oldest = reader.IsDBNull(1) ? TimeSpan.Zero : reader.GetTimeSpan(1);
-        return new OutboxBacklog(reader.GetInt64(0), oldest, reader.GetInt64(2), clock.GetUtcNow());
+        return new OutboxBacklog(reader.GetInt64(0), oldest, reader.GetInt64(2), clock.GetUtcNow()) { Scheduled = reader.GetInt64(3) };
     }
 }

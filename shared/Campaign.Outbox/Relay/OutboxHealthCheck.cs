@@ -15,6 +15,7 @@ public sealed class OutboxHealthCheck<TDbContext>(OutboxBacklogReader<TDbContext
         var data = new Dictionary<string, object>
         {
             ["pending"] = backlog.Pending,
+            ["scheduled"] = backlog.Scheduled,
             ["oldestPendingSeconds"] = Math.Round(backlog.OldestAge.TotalSeconds, 1),
             ["parked"] = backlog.Parked,
         };
