@@ -111,7 +111,8 @@ public sealed class SagaRepositoryTests
         var states = await host.QueryAsync(db => db.PledgeStates.AsNoTracking().ToListAsync());
         Assert.Equal(1, Assert.Single(states, s => s.CorrelationId == opened).Times);
         Assert.DoesNotContain(states, s => s.CorrelationId == failing);
-        Assert.Equal(0, await host.QueryAsync(db => db.Set<OutboxMessage>().CountAsync()));
+        await Eventually.Until(async () => await host.QueryAsync(db => db.Set<OutboxMessage>().CountAsync()) == 0,
+            "the outbox holds nothing: the failed events' publishes were rolled back, the first one's delivered");
     }
 
     static Task<OutboxHost> StartAsync(string connectionString, string topic, Received received, ConcurrencyMode mode, bool faults = false) =>

@@ -40,8 +40,16 @@ sealed class InboxConsumeContext<TDbContext, TMessage>(
     public override int ReceiveCount => inbox.ReceiveCount;
     public override long? LastSequenceNumber => inbox.LastSequenceNumber;
 
-    /// <summary>The consumer published or sent something: the relays are to be woken after the commit.</summary>
-    public bool StoredMessages => _units.Count > 0;
+    /// <summary>
+    /// The consumer published or sent something the relays should look at now: woken after the commit. A message scheduled
+    /// further ahead than <paramref name="wakeWithin"/> (the relays' poll) wakes nobody: a poll sees it in time, and a saga's
+    /// three-day deadline does not cost every consume an empty claim.
+    /// </summary>
+    public bool StoredMessages(TimeSpan wakeWithin)
+    {
+        var soon = clock.GetUtcNow().UtcDateTime + wakeWithin;
+        return _units.Values.Any(u => u.Created == default || u.Created <= soon);
+    }
 
     public override async Task SetConsumed()
     {

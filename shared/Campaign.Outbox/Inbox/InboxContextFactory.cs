@@ -47,7 +47,7 @@ public sealed class InboxContextFactory<TDbContext>(
                     await next.Send(inboxContext);
                     await dbContext.SaveChangesAsync(context.CancellationToken);
                     await Commit(transaction, context);
-                    if (inboxContext.StoredMessages)
+                    if (inboxContext.StoredMessages(outboxOptions.QueryDelay))
                         notifier.Committed();
 
                     continueProcessing = inboxContext.ContinueProcessing;
