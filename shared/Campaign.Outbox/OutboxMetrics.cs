@@ -62,6 +62,9 @@ public sealed class OutboxMetrics
     /// <summary>A delivery attempt, counted as MassTransit counts its outbox's (a fault also counts as an error).</summary>
     internal void MassTransitDelivery(Uri? destination, Exception? fault = null)
     {
+        // Per message on the relay's path: build no tags when nobody listens.
+        if (!(fault is null ? _massTransitDelivery : _massTransitDeliveryErrors).Enabled)
+            return;
         var tags = new TagList
         {
             { "messaging.masstransit.service", HostMetadataCache.Host.ProcessName },
