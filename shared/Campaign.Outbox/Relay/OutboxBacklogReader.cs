@@ -20,10 +20,11 @@ public sealed class OutboxBacklogReader<TDbContext>(IServiceScopeFactory scopeFa
         var (s, m) = (tables.OutboxState, tables.OutboxMessage);
         await dbContext.Database.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand($"""
-            SELECT (SELECT count(*) FROM {m} WHERE {m["OutboxId"]} IS NOT NULL AND ({m["EnqueueTime"]} IS NULL OR {m["EnqueueTime"]} <= clock_timestamp())),
-                   greatest(clock_timestamp() - (SELECT min({s["Created"]}) FROM {s} WHERE {s["Parked"]} IS NULL), interval '0'),
-                   (SELECT count(*) FROM {s} WHERE {s["Parked"]} IS NOT NULL),
-                   (SELECT count(*) FROM {m} WHERE {m["OutboxId"]} IS NOT NULL AND {m["EnqueueTime"]} > clock_timestamp())
+            SELECT due, greatest(clock_timestamp() - (SELECT min({s["Created"]}) FROM {s} WHERE {s["Parked"]} IS NULL), interval '0'),
+                   (SELECT count(*) FROM {s} WHERE {s["Parked"]} IS NOT NULL), later
+            FROM (SELECT count(*) FILTER (WHERE {m["EnqueueTime"]} IS NULL OR {m["EnqueueTime"]} <= clock_timestamp()) AS due,
+                         count(*) FILTER (WHERE {m["EnqueueTime"]} > clock_timestamp()) AS later
+                  FROM {m} WHERE {m["OutboxId"]} IS NOT NULL) messages
             """, (NpgsqlConnection)dbContext.Database.GetDbConnection());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
