@@ -17,21 +17,22 @@ public static class EntityFrameworkSagaRepositoryExtensions
     /// repository opens its own.
     /// </summary>
     public static ISagaRegistrationConfigurator<TSaga> EntityFrameworkRepository<TSaga>(this ISagaRegistrationConfigurator<TSaga> configurator,
-        Action<IEntityFrameworkSagaRepositoryConfigurator> configure)
+        Action<IEntityFrameworkSagaRepositoryConfigurator<TSaga>> configure)
         where TSaga : class, ISaga
     {
         ArgumentNullException.ThrowIfNull(configurator);
         ArgumentNullException.ThrowIfNull(configure);
-        var repository = new EntityFrameworkSagaRepositoryConfigurator();
+        var repository = new EntityFrameworkSagaRepositoryConfigurator<TSaga>();
         configure(repository);
-        var register = repository.Registration<TSaga>()
+        var register = repository.Registration
             ?? throw new InvalidOperationException($"The saga repository of {typeof(TSaga).Name} needs its DbContext: call ExistingDbContext<TDbContext>().");
         return configurator.Repository(register);
     }
 }
 
 /// <summary>Configures a saga's EF Core repository, with the names of MassTransit's own.</summary>
-public interface IEntityFrameworkSagaRepositoryConfigurator
+public interface IEntityFrameworkSagaRepositoryConfigurator<TSaga>
+    where TSaga : class, ISaga
 {
     /// <summary>
     /// Optimistic (the default here): instances are read without a lock and saved against their concurrency token (map
@@ -51,38 +52,26 @@ public interface IEntityFrameworkSagaRepositoryConfigurator
     void UsePostgres();
 }
 
-sealed class EntityFrameworkSagaRepositoryConfigurator : IEntityFrameworkSagaRepositoryConfigurator
+sealed class EntityFrameworkSagaRepositoryConfigurator<TSaga> : IEntityFrameworkSagaRepositoryConfigurator<TSaga>
+    where TSaga : class, ISaga
 {
-    Type? _dbContextType;
-
     public ConcurrencyMode ConcurrencyMode { get; set; } = ConcurrencyMode.Optimistic;
     public IsolationLevel IsolationLevel { get; set; } = IsolationLevel.ReadCommitted;
 
+    /// <summary>What registers the repository, once the DbContext is known.</summary>
+    public Action<ISagaRepositoryRegistrationConfigurator<TSaga>>? Registration { get; private set; }
+
     public void ExistingDbContext<TDbContext>()
-        where TDbContext : DbContext => _dbContextType = typeof(TDbContext);
+        where TDbContext : DbContext =>
+        Registration = services =>
+        {
+            services.TryAddSingleton(new SagaRepositorySettings<TSaga>(ConcurrencyMode, IsolationLevel));
+            services.RegisterSagaRepository<TSaga, TDbContext, SagaConsumeContextFactory<TDbContext, TSaga>,
+                EntityFrameworkSagaRepositoryContextFactory<TSaga, TDbContext>>();
+        };
 
     public void UsePostgres()
     {
-    }
-
-    public Action<ISagaRepositoryRegistrationConfigurator<TSaga>>? Registration<TSaga>()
-        where TSaga : class, ISaga
-    {
-        if (_dbContextType is null)
-            return null;
-        var settings = new SagaRepositorySettings<TSaga>(ConcurrencyMode, IsolationLevel);
-        var register = typeof(EntityFrameworkSagaRepositoryConfigurator).GetMethod(nameof(Register), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
-            .MakeGenericMethod(typeof(TSaga), _dbContextType);
-        return services => register.Invoke(null, [services, settings]);
-    }
-
-    static void Register<TSaga, TDbContext>(ISagaRepositoryRegistrationConfigurator<TSaga> services, SagaRepositorySettings<TSaga> settings)
-        where TSaga : class, ISaga
-        where TDbContext : DbContext
-    {
-        services.TryAddSingleton(settings);
-        services.RegisterSagaRepository<TSaga, TDbContext, SagaConsumeContextFactory<TDbContext, TSaga>,
-            EntityFrameworkSagaRepositoryContextFactory<TSaga, TDbContext>>();
     }
 }
 

@@ -53,7 +53,7 @@ sealed class SagaRepositoryContext<TSaga, TMessage, TDbContext> : ConsumeContext
     public async Task<SagaConsumeContext<TSaga, TMessage>?> Load(Guid correlationId)
     {
         var instance = _concurrencyMode == ConcurrencyMode.Pessimistic
-            ? (await _dbContext.Set<TSaga>().FromSqlRaw(LockStatement(), correlationId).AsTracking().ToListAsync(CancellationToken)).SingleOrDefault()
+            ? (await LockAsync([correlationId])).SingleOrDefault()
             : await _dbContext.Set<TSaga>().AsTracking().SingleOrDefaultAsync(x => x.CorrelationId == correlationId, CancellationToken);
         return instance is null
             ? null
@@ -66,17 +66,9 @@ sealed class SagaRepositoryContext<TSaga, TMessage, TDbContext> : ConsumeContext
         if (_concurrencyMode == ConcurrencyMode.Optimistic)
             return await _dbContext.Set<TSaga>().AsTracking().Where(query.FilterExpression).ToListAsync(CancellationToken);
 
-        var ids = await _dbContext.Set<TSaga>().AsNoTracking().Where(query.FilterExpression).Select(x => x.CorrelationId)
-            .OrderBy(id => id) // one lock order for every event: two of them cannot deadlock on the same instances
-            .ToListAsync(CancellationToken);
-        var locked = new List<TSaga>(ids.Count);
-        foreach (var id in ids)
-        {
-            var instance = (await _dbContext.Set<TSaga>().FromSqlRaw(LockStatement(), id).AsTracking().ToListAsync(CancellationToken)).SingleOrDefault();
-            if (instance is not null && query.GetFilter()(instance))
-                locked.Add(instance);
-        }
-        return locked;
+        var ids = await _dbContext.Set<TSaga>().AsNoTracking().Where(query.FilterExpression).Select(x => x.CorrelationId).ToArrayAsync(CancellationToken);
+        var filter = query.GetFilter();
+        return [.. (await LockAsync(ids)).Where(filter)]; // still matching once locked
     }
 
     public async Task Save(SagaConsumeContext<TSaga> context)
@@ -110,13 +102,18 @@ sealed class SagaRepositoryContext<TSaga, TMessage, TDbContext> : ConsumeContext
         where T : class =>
         _factory.CreateSagaConsumeContext(_dbContext, context, instance, mode);
 
-    /// <summary>SELECT ... FOR UPDATE of one instance, with the table and column names of the model.</summary>
-    string LockStatement()
+    /// <summary>
+    /// Reads and locks instances (<c>SELECT ... FOR UPDATE</c>, with the model's table and column names), in id order: two
+    /// events locking the same instances cannot deadlock.
+    /// </summary>
+    async Task<List<TSaga>> LockAsync(Guid[] correlationIds)
     {
-        if (_lockStatement is not null)
-            return _lockStatement;
-        var table = OutboxTable.For(_dbContext.Model, typeof(TSaga), typeof(TDbContext).Name);
-        return _lockStatement =
-            $"SELECT {string.Join(", ", table.Columns)} FROM {table} WHERE {table[nameof(ISaga.CorrelationId)]} = {{0}} FOR UPDATE";
+        if (_lockStatement is null)
+        {
+            var table = OutboxTable.For(_dbContext.Model, typeof(TSaga), typeof(TDbContext).Name);
+            var id = table[nameof(ISaga.CorrelationId)];
+            _lockStatement = $"SELECT {string.Join(", ", table.Columns)} FROM {table} WHERE {id} = ANY({{0}}) ORDER BY {id} FOR UPDATE";
+        }
+        return await _dbContext.Set<TSaga>().FromSqlRaw(_lockStatement, correlationIds).AsTracking().ToListAsync(CancellationToken);
     }
 }
