@@ -65,8 +65,7 @@ public sealed partial class ThankYouCallStateMachine : MassTransitStateMachine<T
                 .TransitionTo(Overdue));
 
         // The saga is over: a repeated event, a late completion or a stale deadline changes nothing.
-        During(Called, Ignore(DonorSecured), Ignore(CallCompleted), Ignore(CallDeadline.Received));
-        During(Overdue, Ignore(DonorSecured), Ignore(CallCompleted), Ignore(CallDeadline.Received));
+        During(Called, Overdue, Ignore(DonorSecured), Ignore(CallCompleted), Ignore(CallDeadline.Received));
     }
 
     /// <summary>The saga's outcome is settled: the donor's name is no longer needed here.</summary>
