@@ -4,10 +4,13 @@ using MassTransit;
 
 namespace Communications.Consumers;
 
-/// <summary>Queues the thank-you mail for a newly secured donor (runs behind the inbox: once per message).</summary>
+/// <summary>
+/// Queues the thank-you mail for a newly secured donor (runs behind the inbox: once per message), and addresses the donor's
+/// written thank-you if their overdue call was announced here first.
+/// </summary>
 public sealed class DonorSecuredConsumer(OutgoingMail mail) : IConsumer<DonorSecured>
 {
-    public Task Consume(ConsumeContext<DonorSecured> context)
+    public async Task Consume(ConsumeContext<DonorSecured> context)
     {
         ArgumentNullException.ThrowIfNull(context);
 
@@ -15,6 +18,10 @@ public sealed class DonorSecuredConsumer(OutgoingMail mail) : IConsumer<DonorSec
         // queue) instead of queuing a mail about donor 00000000-0000-0000-0000-000000000000.
         if (context.Message.DonorId == Guid.Empty)
             throw new InvalidOperationException("DonorSecured without a DonorId cannot be consumed.");
-        return mail.QueueOnceAsync(Letters.DonorThankYou(context.Message), context.CancellationToken);
+
+        var thankYou = Letters.DonorThankYou(context.Message);
+        await mail.LockAboutAsync(thankYou.SourceEventKey, context.CancellationToken);
+        await mail.QueueOnceAsync(thankYou, context.CancellationToken);
+        await mail.ReleaseAwaitingAsync(thankYou.SourceEventKey, thankYou.Recipient, context.CancellationToken);
     }
 }

@@ -9,7 +9,8 @@ namespace Communications.Consumers;
 /// <summary>
 /// Queues the written thank-you for a donor whose thank-you call was not made in time (runs behind the inbox: once per
 /// message, and at most one letter per donor). The address is the one the donor's thank-you mail went to: Communications
-/// keeps it, VolunteerCoordinator never had it.
+/// keeps it, VolunteerCoordinator never had it. When the donor's DonorSecured has not been consumed here yet (a backlog on
+/// its queue), the letter waits for it, written but unaddressed, and <see cref="DonorSecuredConsumer"/> addresses it.
 /// </summary>
 public sealed class ThankYouCallOverdueConsumer(CommunicationsDbContext db, OutgoingMail mail) : IConsumer<ThankYouCallOverdue>
 {
@@ -17,15 +18,16 @@ public sealed class ThankYouCallOverdueConsumer(CommunicationsDbContext db, Outg
     {
         ArgumentNullException.ThrowIfNull(context);
         var donorId = context.Message.DonorId.ToString();
+        await mail.LockAboutAsync(donorId, context.CancellationToken);
         var recipient = await db.OutboundMessages.AsNoTracking()
             .Where(m => m.Kind == MessageKinds.DonorThankYou && m.SourceEventKey == donorId)
             .Select(m => m.Recipient)
             .SingleOrDefaultAsync(context.CancellationToken);
 
-        // DonorSecured not consumed here yet (or never): retried, then parked in the error queue for an operator.
+        var letter = Letters.DonorThankYouLetter(context.Message, recipient ?? "");
         if (recipient is null)
-            throw new InvalidOperationException("No thank-you mail for the overdue call's donor yet: its address is unknown here.");
-
-        await mail.QueueOnceAsync(Letters.DonorThankYouLetter(context.Message, recipient), context.CancellationToken);
+            await mail.HoldOnceAsync(letter, context.CancellationToken);
+        else
+            await mail.QueueOnceAsync(letter, context.CancellationToken);
     }
 }

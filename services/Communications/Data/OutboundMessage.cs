@@ -16,7 +16,7 @@ public sealed class OutboundMessage
     /// </summary>
     public required string SourceEventKey { get; set; }
 
-    /// <summary>The recipient's email address, as the event gave it (trimmed).</summary>
+    /// <summary>The recipient's email address, as the event gave it (trimmed); empty while <see cref="OutboundMessageStatus.AwaitingAddress"/>.</summary>
     public required string Recipient { get; set; }
 
     /// <summary>Upper-case <see cref="Recipient"/>, for an indexed case-insensitive search.</summary>
@@ -51,5 +51,11 @@ public static class OutboundMessageStatus
     public const string Sent = "sent";
     public const string Failed = "failed";
 
-    public static readonly IReadOnlyList<string> All = [Pending, Sent, Failed];
+    /// <summary>
+    /// Written, but the address is not known here yet: a letter about a donor whose DonorSecured has not been consumed yet
+    /// (the two events come through different queues, in either order). The thank-you mail's consumer gives it the address.
+    /// </summary>
+    public const string AwaitingAddress = "awaiting-address";
+
+    public static readonly IReadOnlyList<string> All = [Pending, Sent, Failed, AwaitingAddress];
 }

@@ -14,7 +14,46 @@ public sealed partial class OutgoingMail(CommunicationsDbContext db, TimeProvide
     /// <summary>The longest address SMTP allows (RFC 3696 errata: 64 + 1 + 255), and the size of the column.</summary>
     const int MaxAddressLength = 320;
 
-    public async Task QueueOnceAsync(MailDraft draft, CancellationToken cancellationToken)
+    /// <summary>Queues the mail for the sender, unless one of its kind about the same donor or volunteer exists.</summary>
+    public Task QueueOnceAsync(MailDraft draft, CancellationToken cancellationToken) => AddOnceAsync(draft, awaitingAddress: false, cancellationToken);
+
+    /// <summary>
+    /// Keeps a written mail whose address is not known here yet (status awaiting-address, no recipient), once per kind and
+    /// key, until <see cref="ReleaseAwaitingAsync"/> gives it one.
+    /// </summary>
+    public Task HoldOnceAsync(MailDraft draft, CancellationToken cancellationToken) => AddOnceAsync(draft, awaitingAddress: true, cancellationToken);
+
+    /// <summary>Gives the mails about <paramref name="sourceEventKey"/> that await an address this one, for the sender.</summary>
+    public async Task ReleaseAwaitingAsync(string sourceEventKey, string recipient, CancellationToken cancellationToken)
+    {
+        var waiting = await db.OutboundMessages
+            .Where(m => m.SourceEventKey == sourceEventKey && m.Status == OutboundMessageStatus.AwaitingAddress)
+            .ToListAsync(cancellationToken);
+        if (waiting.Count == 0)
+            return;
+        var now = clock.GetUtcNow();
+        foreach (var message in waiting)
+        {
+            message.NextAttemptAt = now;
+            Address(message, recipient);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        foreach (var message in waiting)
+            LogAddressed(logger, message.Id, message.Kind, sourceEventKey);
+    }
+
+    /// <summary>
+    /// Serialises, until the inbox transaction ends, the consumers that write mail about one donor or volunteer: a letter and
+    /// the thank-you it takes its address from come through different queues in either order, and each must see what the
+    /// other committed (without the lock both could miss the other and the letter would wait for ever).
+    /// </summary>
+    public async Task LockAboutAsync(string sourceEventKey, CancellationToken cancellationToken) =>
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({MailLockSpace}, hashtext({sourceEventKey}))", cancellationToken);
+
+    /// <summary>The first key of the two-key advisory locks taken on mail: keeps them apart from any other lock's keys.</summary>
+    const int MailLockSpace = 0x6d61696c; // "mail"
+
+    async Task AddOnceAsync(MailDraft draft, bool awaitingAddress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(draft);
         if (await db.OutboundMessages.AnyAsync(m => m.Kind == draft.Kind && m.SourceEventKey == draft.SourceEventKey, cancellationToken))
@@ -24,31 +63,21 @@ public sealed partial class OutgoingMail(CommunicationsDbContext db, TimeProvide
         }
 
         var now = clock.GetUtcNow();
-        var deliverable = IsDeliverableAddress(draft.Recipient);
-
-        // An overlong address cannot be delivered anyway; cut to the column's size so the row (marked failed) still fits.
-        var recipient = draft.Recipient.Length <= MaxAddressLength ? draft.Recipient : draft.Recipient[..MaxAddressLength];
         var message = new OutboundMessage
         {
             Id = Guid.CreateVersion7(now),
             Kind = draft.Kind,
             SourceEventKey = draft.SourceEventKey,
-            Recipient = recipient,
-            NormalizedRecipient = recipient.ToUpperInvariant(),
+            Recipient = "",
+            NormalizedRecipient = "",
             Subject = draft.Subject,
             Body = draft.Body,
-            Status = OutboundMessageStatus.Pending,
+            Status = OutboundMessageStatus.AwaitingAddress,
             CreatedAt = now,
             NextAttemptAt = now,
         };
-
-        // An address no mail server would take is not worth eight attempts: keep it visible to operators as failed.
-        if (!deliverable)
-        {
-            message.Status = OutboundMessageStatus.Failed;
-            message.LastError = "The recipient address is not a valid email address.";
-            LogUndeliverable(logger, message.Id, draft.Kind, draft.SourceEventKey);
-        }
+        if (!awaitingAddress)
+            Address(message, draft.Recipient);
 
         db.OutboundMessages.Add(message);
         try
@@ -64,7 +93,28 @@ public sealed partial class OutgoingMail(CommunicationsDbContext db, TimeProvide
             return;
         }
 
-        LogQueued(logger, message.Id, draft.Kind, draft.SourceEventKey);
+        if (awaitingAddress)
+            LogAwaitingAddress(logger, message.Id, draft.Kind, draft.SourceEventKey);
+        else
+            LogQueued(logger, message.Id, draft.Kind, draft.SourceEventKey);
+    }
+
+    /// <summary>Addresses the message and makes it the sender's (pending), or failed when no mail server would take the address.</summary>
+    void Address(OutboundMessage message, string address)
+    {
+        // An overlong address cannot be delivered anyway; cut to the column's size so the row (marked failed) still fits.
+        var recipient = address.Length <= MaxAddressLength ? address : address[..MaxAddressLength];
+        message.Recipient = recipient;
+        message.NormalizedRecipient = recipient.ToUpperInvariant();
+        message.Status = OutboundMessageStatus.Pending;
+
+        // An address no mail server would take is not worth eight attempts: keep it visible to operators as failed.
+        if (!IsDeliverableAddress(address))
+        {
+            message.Status = OutboundMessageStatus.Failed;
+            message.LastError = "The recipient address is not a valid email address.";
+            LogUndeliverable(logger, message.Id, message.Kind, message.SourceEventKey);
+        }
     }
 
     /// <summary>A bare address with a domain (no display name), as MimeKit parses it.</summary>
@@ -81,6 +131,12 @@ public sealed partial class OutgoingMail(CommunicationsDbContext db, TimeProvide
 
     [LoggerMessage(LogLevel.Information, "A {Kind} message for {SourceEventKey} is already queued; not queuing another.")]
     static partial void LogAlreadyQueued(ILogger logger, string kind, string sourceEventKey);
+
+    [LoggerMessage(LogLevel.Information, "Outbound message {MessageId} ({Kind} for {SourceEventKey}) awaits its address, which comes with the thank-you mail's event.")]
+    static partial void LogAwaitingAddress(ILogger logger, Guid messageId, string kind, string sourceEventKey);
+
+    [LoggerMessage(LogLevel.Information, "Outbound message {MessageId} ({Kind} for {SourceEventKey}) has its address now.")]
+    static partial void LogAddressed(ILogger logger, Guid messageId, string kind, string sourceEventKey);
 
     [LoggerMessage(LogLevel.Warning, "Outbound message {MessageId} ({Kind} for {SourceEventKey}) has an invalid recipient address; marked failed.")]
     static partial void LogUndeliverable(ILogger logger, Guid messageId, string kind, string sourceEventKey);

@@ -55,7 +55,9 @@ sealed class MailCommittedInterceptor(OutboundMailSignal signal) : ISaveChangesI
     static void NoteQueuedMail(DbContext? context)
     {
         if (context is CommunicationsDbContext db
-            && db.ChangeTracker.Entries<OutboundMessage>().Any(e => e.State == EntityState.Added && e.Entity.Status == OutboundMessageStatus.Pending))
+            && db.ChangeTracker.Entries<OutboundMessage>().Any(e => e.Entity.Status == OutboundMessageStatus.Pending
+                && (e.State == EntityState.Added
+                    || (e.State == EntityState.Modified && e.Property(m => m.Status).OriginalValue == OutboundMessageStatus.AwaitingAddress))))
         {
             db.HasUncommittedMail = true;
         }

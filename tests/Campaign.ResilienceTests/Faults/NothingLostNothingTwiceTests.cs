@@ -105,7 +105,7 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
 
         try
         {
-            var settleLimit = TimeSpan.FromSeconds(SoakEvents > 0 ? 1200 : 120);
+            var settleLimit = TimeSpan.FromSeconds(SoakEvents > 0 ? 1200 : 300);
             await SettleAsync(traffic, management, started, settleLimit);
             report = await Report.BuildAsync(traffic, started, errorQueuesBefore, await ErrorQueueDepthsAsync(management), management, ServiceQueues);
         }

@@ -5,11 +5,11 @@ namespace Communications.Features.Messages;
 /// recipient's name (and, for donors, their contribution).
 /// </summary>
 /// <param name="Id">The outbound message id (also in the mail's Message-ID header).</param>
-/// <param name="Kind">donor-thank-you or volunteer-welcome.</param>
+/// <param name="Kind">donor-thank-you, volunteer-welcome or donor-thank-you-letter.</param>
 /// <param name="SourceEventKey">The donor or volunteer id the message is about.</param>
 /// <param name="Recipient">The recipient's email address.</param>
 /// <param name="Subject">The mail's subject.</param>
-/// <param name="Status">pending, sent or failed.</param>
+/// <param name="Status">pending, sent, failed or awaiting-address.</param>
 /// <param name="Attempts">Attempts made to send it so far.</param>
 /// <param name="LastError">Why the last attempt failed (null once sent).</param>
 /// <param name="CreatedAt">When the message was queued.</param>
@@ -36,8 +36,8 @@ public sealed record MessageDetails(MessageSummary Message, IReadOnlyList<SendAt
 
 /// <summary>What to list: every filter optional; page from 1, page size 1 to 100 (default 20).</summary>
 /// <param name="Recipient">An email address, compared case-insensitively.</param>
-/// <param name="Kind">donor-thank-you or volunteer-welcome.</param>
-/// <param name="Status">pending, sent or failed.</param>
+/// <param name="Kind">donor-thank-you, volunteer-welcome or donor-thank-you-letter.</param>
+/// <param name="Status">pending, sent, failed or awaiting-address.</param>
 /// <param name="Page">The page, from 1.</param>
 /// <param name="PageSize">Messages per page, 1 to 100.</param>
 public sealed record MessageSearch(string? Recipient, string? Kind, string? Status, int? Page, int? PageSize);
