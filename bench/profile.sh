@@ -4,19 +4,23 @@
 # lists its hottest frames (tools/flamegraph).
 #
 #   bench/profile.sh                       200 contributions/s, perf for 20 s of a 40 s run
-#   bench/profile.sh --rate 100 --seconds 30 --out docs/profiles/before
+#   bench/profile.sh --rate 40 --seconds 40 --warmup-seconds 90 --out docs/profiles/before
+#
+# Warm up long enough for the steady state: for the first minute or more the runtime's tiered JIT recompiles hot methods
+# in the background (docs/benchmarks.md, "Where a contribution's CPU goes"), and a short warm-up profiles the JIT.
 #
 # Writes <out>/<service>.svg, <out>/<service>.txt and the benchmark's table (<out>/http.md). Needs perf (apt: linux-perf).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$ROOT"
-rate=200 seconds=40 out=""
+rate=200 seconds=40 warmup=5 out=""
 while (($#)); do
     case "$1" in
         --rate) rate="$2"; shift 2 ;;
         --seconds) seconds="$2"; shift 2 ;;
+        --warmup-seconds) warmup="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
-        -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -30,7 +34,7 @@ fi
 
 # JIT-compiled frames get names only when the runtime writes /tmp/perf-<pid>.map; the services inherit this environment.
 export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
-bench/http.sh --rate "$rate" --seconds "$seconds" --runs 1 --warmup-seconds 5 >"$out/http.md" 2>"$out/http.log" &
+bench/http.sh --rate "$rate" --seconds "$seconds" --runs 1 --warmup-seconds "$warmup" >"$out/http.md" 2>"$out/http.log" &
 bench=$!
 
 # The measured run starts when the benchmark says so; sample its middle half.

@@ -15,7 +15,7 @@ namespace Campaign.Http.Bench;
 /// </summary>
 static class Program
 {
-    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     static async Task<int> Main(string[] args)
     {
@@ -24,13 +24,21 @@ static class Program
         {
             Console.WriteLine("""
                 Campaign.Http.Bench [--rate 200] [--seconds 30] [--runs 3] [--warmup-seconds 5] [--drain-seconds 300] [--setting KEY=VALUE]...
+                Campaign.Http.Bench --compare [--start-rate 20] [--step-percent 50] [--p99-limit-ms 50] [--seconds 30] [--warmup-seconds 60]
                   Posts contributions to CampaignFinance at --rate requests/s for --seconds, each to a new donor, --runs times
                   (after a warm-up run that is not reported), with the three services running as processes.
+                  --compare: the full system (A) and the baseline host without messaging (B, bench/Campaign.Http.Baseline),
+                  one after the other: from --start-rate, the rate grows by --step-percent until a run's p99 reaches
+                  --p99-limit-ms, errs or falls behind; prints each one's highest sustained rate and CPU ms per contribution
+                  of every process, and the A/B ratios.
                   --drain-seconds: how long to wait after the last response for every email and call.
                   --setting adds an environment variable to every service (e.g. Logging__LogLevel__Default=Warning).
                 """);
             return 2;
         }
+
+        if (options.Compare)
+            return await Comparison.RunAsync(options);
 
         Log($"starting the three services (logs: {CampaignSystem.LogRoot})");
         await using var system = await CampaignSystem.StartAsync(options.Settings);
@@ -76,20 +84,24 @@ static class Program
         return 0;
     }
 
-    static async Task<RunResult> RunAsync(CampaignSystem system, HttpClient http, Options options, string label)
+    static Task<RunResult> RunAsync(CampaignSystem system, HttpClient http, Options options, string label) =>
+        RunAsync(new Target(system.RunId, system.Services, WithEffects: true), http, options, label);
+
+    /// <summary>One timed run against <paramref name="target"/>: the donors first, then the contributions at the rate.</summary>
+    internal static async Task<RunResult> RunAsync(Target target, HttpClient http, Options options, string label)
     {
         var count = options.Rate * options.Seconds;
-        var domain = $"{label}.{system.RunId}.bench.example";
+        var domain = $"{label}.{target.RunId}.bench.example";
 
         // 1. The donors, before the clock starts.
         var donors = new Guid[count];
-        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
         {
             var posted = await CampaignApi.PostAsync(http, "/donors", new { name = $"Bench Donor {i}", email = $"donor{i}@{domain}" }, null, ct);
             donors[i] = posted.Status == HttpStatusCode.Created ? posted.Id!.Value : throw new InvalidOperationException($"POST /donors: {posted.Status} {posted.Body}");
         });
         var loadAverage = File.ReadAllText("/proc/loadavg").Split(' ')[0];
-        var cpuBefore = system.Services.Select(CpuSeconds).ToArray();
+        var cpuBefore = ProcessCpu.Snapshot(target.Services);
 
         // 2. The contributions, open loop.
         var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
@@ -123,10 +135,12 @@ static class Program
         var waitClock = Stopwatch.StartNew();
         long sent = 0, calls = 0;
         var created = 0;
-        while (waitClock.Elapsed < TimeSpan.FromSeconds(options.DrainSeconds))
+        while (true)
         {
             created = (int)await SystemDatabases.ScalarAsync<long>(Service.CampaignFinance,
                 """SELECT count(*) FROM "Donors" WHERE "Id" = ANY($1) AND "SecuredAt" IS NOT NULL""", donors);
+            if (!target.WithEffects || waitClock.Elapsed >= TimeSpan.FromSeconds(options.DrainSeconds))
+                break;
             sent = await SystemDatabases.ScalarAsync<long>(Service.Communications,
                 """SELECT count(*) FROM "OutboundMessages" WHERE "CreatedAt" >= $1 AND "NormalizedRecipient" LIKE $2 AND "Status" = 'sent'""",
                 startedAt, recipients);
@@ -137,11 +151,17 @@ static class Program
             await Task.Delay(20);
         }
         var observedSeconds = waitClock.Elapsed.TotalSeconds;
-        var cpuMsPerContribution = system.Services.Select((service, i) => (CpuSeconds(service) - cpuBefore[i]) * 1000 / Math.Max(1, created)).ToArray();
-        var lastSent = await SystemDatabases.ScalarAsync<DateTime>(Service.Communications,
-            """SELECT max("SentAt") FROM "OutboundMessages" WHERE "CreatedAt" >= $1 AND "NormalizedRecipient" LIKE $2""", startedAt, recipients);
-        var lastCall = await SystemDatabases.ScalarAsync<DateTime>(Service.VolunteerCoordinator,
-            """SELECT max("CreatedAt") FROM "ThankYouCalls" WHERE "DonorId" = ANY($1)""", donors);
+        var cpuMs = ProcessCpu.PerContribution(cpuBefore, ProcessCpu.Snapshot(target.Services), created);
+        double lastEmailAfterMs = double.NaN, lastCallAfterMs = double.NaN;
+        if (target.WithEffects)
+        {
+            var lastSent = await SystemDatabases.ScalarAsync<DateTime>(Service.Communications,
+                """SELECT max("SentAt") FROM "OutboundMessages" WHERE "CreatedAt" >= $1 AND "NormalizedRecipient" LIKE $2""", startedAt, recipients);
+            var lastCall = await SystemDatabases.ScalarAsync<DateTime>(Service.VolunteerCoordinator,
+                """SELECT max("CreatedAt") FROM "ThankYouCalls" WHERE "DonorId" = ANY($1)""", donors);
+            lastEmailAfterMs = (lastSent.ToUniversalTime() - lastResponseAt).TotalMilliseconds;
+            lastCallAfterMs = (lastCall.ToUniversalTime() - lastResponseAt).TotalMilliseconds;
+        }
 
         var latencies = samples.Where(s => s.Ok).Select(s => s.Milliseconds).Order().ToArray();
         return new RunResult(
@@ -158,11 +178,11 @@ static class Program
             maxLagMs,
             sent,
             calls,
-            (lastSent.ToUniversalTime() - lastResponseAt).TotalMilliseconds,
-            (lastCall.ToUniversalTime() - lastResponseAt).TotalMilliseconds,
+            lastEmailAfterMs,
+            lastCallAfterMs,
             observedSeconds * 1000,
             loadAverage,
-            cpuMsPerContribution[0], cpuMsPerContribution[1], cpuMsPerContribution[2]);
+            cpuMs);
     }
 
     static async Task<Sample> PostContributionAsync(HttpClient http, Guid donor, byte[] body, Stopwatch clock, TimeSpan due)
@@ -189,18 +209,7 @@ static class Program
         return File.Exists(log) ? File.ReadLines(log).Count(l => l.Contains("Request starting", StringComparison.Ordinal) && l.Contains("/.well-known/", StringComparison.Ordinal)) : 0;
     }
 
-    /// <summary>User + system CPU time of the service's process so far (/proc/&lt;pid&gt;/stat, clock ticks of 10 ms).</summary>
-    static double CpuSeconds(ServiceProcess service) => service.ProcessId is { } pid ? CpuSeconds(pid) : double.NaN;
-
-    /// <summary>User + system CPU time of any process so far (/proc/&lt;pid&gt;/stat, clock ticks of 10 ms).</summary>
-    internal static double CpuSeconds(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-    }
-
-    static double Percentile(double[] sorted, double percentile) =>
+    internal static double Percentile(double[] sorted, double percentile) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     static string Report(Options options, List<RunResult> runs)
@@ -243,15 +252,25 @@ static class Program
         return text.ToString();
     }
 
-    static void Log(string message) => Console.Error.WriteLine($"[http-bench {DateTime.Now:HH:mm:ss}] {message}");
+    internal static void Log(string message) => Console.Error.WriteLine($"[http-bench {DateTime.Now:HH:mm:ss}] {message}");
 }
 
 readonly record struct Sample(bool Ok, double Milliseconds, string? Error);
 
+/// <summary>What a run posts to: the processes it measures, and whether it waits for every email and call (the full system).</summary>
+sealed record Target(string RunId, IReadOnlyList<ServiceProcess> Services, bool WithEffects);
+
+/// <summary>One timed run; <c>CpuMs</c> is the CPU ms per committed contribution of every process (services, servers, load client), by name.</summary>
 sealed record RunResult(string Label, int Requests, int Errors, string ErrorKinds, double OfferedRate, double Throughput, int Committed, double P50Ms, double P99Ms, double MaxMs,
     double MaxSendLagMs, long EmailsSent, long CallsCreated, double LastEmailAfterMs, double LastCallAfterMs, double ObservedWaitMs, string LoadAverage,
-    double FinanceCpuMs, double VolunteersCpuMs, double CommunicationsCpuMs)
+    Dictionary<string, double> CpuMs)
 {
+    public double FinanceCpuMs => CpuMs.GetValueOrDefault(nameof(Service.CampaignFinance), double.NaN);
+
+    public double VolunteersCpuMs => CpuMs.GetValueOrDefault(nameof(Service.VolunteerCoordinator), double.NaN);
+
+    public double CommunicationsCpuMs => CpuMs.GetValueOrDefault(nameof(Service.Communications), double.NaN);
+
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture,
             $"{Label}: {Requests} requests sent at {OfferedRate:N1}/s, {Errors} errors, {Throughput:N1} responses/s, {Committed} committed, p50 {P50Ms:N1} ms, p99 {P99Ms:N1} ms, max {MaxMs:N1} ms, send lag max {MaxSendLagMs:N1} ms; "
@@ -259,7 +278,9 @@ sealed record RunResult(string Label, int Requests, int Errors, string ErrorKind
             + $"CPU ms per contribution: finance {FinanceCpuMs:N2}, volunteers {VolunteersCpuMs:N2}, communications {CommunicationsCpuMs:N2}");
 }
 
-sealed record Options(int Rate, int Seconds, int Runs, int WarmupSeconds, int DrainSeconds, Dictionary<string, string> Settings)
+/// <summary>The command line; <c>Compare</c> finds the highest sustained rate of the full system (A) and of the baseline host (B).</summary>
+sealed record Options(int Rate, int Seconds, int Runs, int WarmupSeconds, int DrainSeconds, Dictionary<string, string> Settings,
+    bool Compare = false, int StartRate = 20, int StepPercent = 50, int P99LimitMs = 50)
 {
     public static Options? Parse(string[] args)
     {
@@ -274,13 +295,17 @@ sealed record Options(int Rate, int Seconds, int Runs, int WarmupSeconds, int Dr
                 "--runs" => options with { Runs = Next() },
                 "--warmup-seconds" => options with { WarmupSeconds = Next() },
                 "--drain-seconds" => options with { DrainSeconds = Next() },
+                "--compare" => options with { Compare = true },
+                "--start-rate" => options with { StartRate = Next() },
+                "--step-percent" => options with { StepPercent = Next() },
+                "--p99-limit-ms" => options with { P99LimitMs = Next() },
                 "--setting" when i + 1 < args.Length && args[i + 1].Contains('=', StringComparison.Ordinal) => options.With(args[++i]),
                 _ => null,
             };
             if (options is null)
                 return null;
         }
-        return options.Rate > 0 && options.Seconds > 0 && options.Runs > 0 ? options : null;
+        return options.Rate > 0 && options.Seconds > 0 && options.Runs > 0 && options.StartRate > 0 && options.StepPercent > 0 ? options : null;
     }
 
     Options With(string setting)

@@ -47,9 +47,9 @@ static class SignInCost
         insert.Parameters.Add(new NpgsqlParameter { Value = $"/donors/{Guid.NewGuid()}" });
         for (var i = 0; i < 200; i++)
             await insert.ExecuteNonQueryAsync();
-        var postgresBefore = Program.CpuSeconds((int)backend!);
+        var postgresBefore = ProcessCpu.Seconds((int)backend!);
         var (auditCpu, auditWall) = await MeasureAsync(audits, () => insert.ExecuteNonQueryAsync());
-        var postgresMs = (Program.CpuSeconds((int)backend) - postgresBefore) * 1000 / audits;
+        var postgresMs = (ProcessCpu.Seconds((int)backend) - postgresBefore) * 1000 / audits;
 
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"| what one request adds | client CPU per request | wall per request |");

@@ -40,6 +40,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         BaseAddress = new Uri($"http://127.0.0.1:{Port}");
         Directory.CreateDirectory(logFolder);
         LogFile = Path.Combine(logFolder, $"{service}.log");
+        Dll = Path.Combine(TestInfrastructure.RepositoryRoot, "services", service.ToString(), "bin", Configuration, "net10.0", $"{service}.dll");
         Settings = DefaultSettings(service, Port);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             Settings[key] = value;
@@ -65,8 +66,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>The environment variables the service starts with. Change them before <see cref="Start"/> or a restart.</summary>
     public Dictionary<string, string> Settings { get; }
 
-    /// <summary>The built dll this process runs.</summary>
-    public string Dll => Path.Combine(TestInfrastructure.RepositoryRoot, "services", Service.ToString(), "bin", Configuration, "net10.0", $"{Service}.dll");
+    /// <summary>The built dll this process runs: the service's own, unless changed before a start (bench/http.sh's baseline host).</summary>
+    public string Dll { get; set; }
 
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
