@@ -22,6 +22,6 @@ public sealed class DonorSecuredConsumer(OutgoingMail mail) : IConsumer<DonorSec
         var thankYou = Letters.DonorThankYou(context.Message);
         await mail.LockAboutAsync(thankYou.SourceEventKey, context.CancellationToken);
         await mail.QueueOnceAsync(thankYou, context.CancellationToken);
-        await mail.ReleaseAwaitingAsync(thankYou.SourceEventKey, thankYou.Recipient, context.CancellationToken);
+        await mail.ReleaseAwaitingAsync(MessageKinds.DonorThankYouLetter, thankYou.SourceEventKey, thankYou.Recipient, context.CancellationToken);
     }
 }

@@ -23,11 +23,12 @@ public sealed partial class OutgoingMail(CommunicationsDbContext db, TimeProvide
     /// </summary>
     public Task HoldOnceAsync(MailDraft draft, CancellationToken cancellationToken) => AddOnceAsync(draft, awaitingAddress: true, cancellationToken);
 
-    /// <summary>Gives the mails about <paramref name="sourceEventKey"/> that await an address this one, for the sender.</summary>
-    public async Task ReleaseAwaitingAsync(string sourceEventKey, string recipient, CancellationToken cancellationToken)
+    /// <summary>Gives the mail of <paramref name="kind"/> about <paramref name="sourceEventKey"/>, if it awaits an address, this one.</summary>
+    public async Task ReleaseAwaitingAsync(string kind, string sourceEventKey, string recipient, CancellationToken cancellationToken)
     {
+        // By kind and key: the unique index's lookup (by key alone, every DonorSecured scanned the whole table).
         var waiting = await db.OutboundMessages
-            .Where(m => m.SourceEventKey == sourceEventKey && m.Status == OutboundMessageStatus.AwaitingAddress)
+            .Where(m => m.Kind == kind && m.SourceEventKey == sourceEventKey && m.Status == OutboundMessageStatus.AwaitingAddress)
             .ToListAsync(cancellationToken);
         if (waiting.Count == 0)
             return;
