@@ -105,7 +105,7 @@ static class Comparison
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"A/B: contributions each to a new donor, {options.Seconds} s per step from {options.StartRate}/s (+{options.StepPercent} % a step) after a {options.WarmupSeconds} s warm-up; a step holds with no errors, p99 < {options.P99LimitMs} ms and responses keeping up.");
         if (options.Settings.Count > 0)
-            text.AppendLine(CultureInfo.InvariantCulture, $"Service settings: {string.Join(", ", options.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}.");
+            text.AppendLine(options.DescribeSettings());
         text.AppendLine();
         text.AppendLine("| | A: full system | B: baseline | A/B |");
         text.AppendLine("|---|---|---|---|");

@@ -226,7 +226,7 @@ static class Program
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Contributions at {options.Rate}/s for {options.Seconds} s, each to a new donor; {runs.Count} runs; median (min–max).");
         if (options.Settings.Count > 0)
-            text.AppendLine(CultureInfo.InvariantCulture, $"Service settings: {string.Join(", ", options.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}.");
+            text.AppendLine(options.DescribeSettings());
         text.AppendLine();
         text.AppendLine("| | value |");
         text.AppendLine("|---|---|");
@@ -308,6 +308,9 @@ sealed record Options(int Rate, int Seconds, int Runs, int WarmupSeconds, int Dr
         }
         return options.Rate > 0 && options.Seconds > 0 && options.Runs > 0 && options.StartRate > 0 && options.StepPercent > 0 ? options : null;
     }
+
+    /// <summary>The line the reports print when services ran with extra settings.</summary>
+    public string DescribeSettings() => $"Service settings: {string.Join(", ", Settings.Select(kv => $"{kv.Key}={kv.Value}"))}.";
 
     Options With(string setting)
     {
