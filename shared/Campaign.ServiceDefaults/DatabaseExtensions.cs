@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Campaign.ServiceDefaults;
 
@@ -24,13 +25,29 @@ public static class DatabaseExtensions
         builder.Services.Configure<RequiredSettings>(s => s.Keys.Add(key));
 
         // Read when the DbContext is built, so test hosts can supply the setting late.
-        builder.Services.AddDbContext<TDbContext>((services, options) => options.UseNpgsql(
-            services.GetRequiredService<IConfiguration>()[key] ?? throw new InvalidOperationException($"Missing required setting '{key}'.")));
+        builder.Services.AddDbContext<TDbContext>((services, options) => options.UseNpgsql(WithPreparedStatements(
+            services.GetRequiredService<IConfiguration>()[key] ?? throw new InvalidOperationException($"Missing required setting '{key}'."))));
 
         builder.Services.AddScoped<Audit.IAuditStore, Audit.AuditStore<TDbContext>>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TDbContext>>($"database-{connectionName}", tags: ["ready"]);
         builder.Services.AddHostedService(services => ActivatorUtilities.CreateInstance<DatabaseMigrator<TDbContext>>(services, key));
         return builder;
+    }
+
+    /// <summary>
+    /// Npgsql's automatic preparation: a statement seen twice on a connection is prepared, and PostgreSQL reuses its plan
+    /// instead of parsing and planning it again. A service sends a few dozen distinct statements, over and over; issue 14's
+    /// benchmark measured PostgreSQL's CPU per contribution a third lower with it (docs/benchmarks.md). A connection string
+    /// that names <c>Max Auto Prepare</c> keeps its own value (0 turns it off).
+    /// </summary>
+    internal static string WithPreparedStatements(string connectionString)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        if (settings.ContainsKey("Max Auto Prepare"))
+            return connectionString;
+        settings.MaxAutoPrepare = 64;
+        settings.AutoPrepareMinUsages = 2;
+        return settings.ConnectionString;
     }
 }
 
