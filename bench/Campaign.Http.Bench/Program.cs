@@ -280,7 +280,8 @@ sealed record RunResult(string Label, int Requests, int Errors, string ErrorKind
 }
 
 /// <summary>The command line; <c>Compare</c> finds the highest sustained rate of the full system (A) and of the baseline host (B).</summary>
-sealed record Options(int Rate, int Seconds, int Runs, int WarmupSeconds, int DrainSeconds, Dictionary<string, string> Settings,
+sealed record Options(int Rate, int Seconds, int Runs, int WarmupSeconds, int DrainSeconds,
+    [property: System.Text.Json.Serialization.JsonIgnore] Dictionary<string, string> Settings, // may hold passwords: described redacted, never written whole
     bool Compare = false, int StartRate = 20, int StepPercent = 50, int P99LimitMs = 50)
 {
     public static Options? Parse(string[] args)
@@ -310,7 +311,8 @@ sealed record Options(int Rate, int Seconds, int Runs, int WarmupSeconds, int Dr
     }
 
     /// <summary>The line the reports print when services ran with extra settings.</summary>
-    public string DescribeSettings() => $"Service settings: {string.Join(", ", Settings.Select(kv => $"{kv.Key}={kv.Value}"))}.";
+    public string DescribeSettings() =>
+        $"Service settings: {string.Join(", ", Settings.Select(kv => $"{kv.Key}={System.Text.RegularExpressions.Regex.Replace(kv.Value, "(?i)(password=)[^;]*", "$1***")}"))}.";
 
     Options With(string setting)
     {
