@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
@@ -25,8 +26,9 @@ public static class DatabaseExtensions
         builder.Services.Configure<RequiredSettings>(s => s.Keys.Add(key));
 
         // Read when the DbContext is built, so test hosts can supply the setting late.
-        builder.Services.AddDbContext<TDbContext>((services, options) => options.UseNpgsql(WithPreparedStatements(
-            services.GetRequiredService<IConfiguration>()[key] ?? throw new InvalidOperationException($"Missing required setting '{key}'."))));
+        builder.Services.AddDbContext<TDbContext>((services, options) => options.UseNpgsql(PreparedConnectionStrings.GetOrAdd(
+            services.GetRequiredService<IConfiguration>()[key] ?? throw new InvalidOperationException($"Missing required setting '{key}'."),
+            WithPreparedStatements)));
 
         builder.Services.AddScoped<Audit.IAuditStore, Audit.AuditStore<TDbContext>>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TDbContext>>($"database-{connectionName}", tags: ["ready"]);
@@ -40,6 +42,9 @@ public static class DatabaseExtensions
     /// benchmark measured PostgreSQL's CPU per contribution a third lower with it (docs/benchmarks.md). A connection string
     /// that names <c>Max Auto Prepare</c> keeps its own value (0 turns it off).
     /// </summary>
+    /// <summary>The options run for every DbContext (each request, each consume): parse each connection string once.</summary>
+    static readonly ConcurrentDictionary<string, string> PreparedConnectionStrings = new(StringComparer.Ordinal);
+
     internal static string WithPreparedStatements(string connectionString)
     {
         var settings = new NpgsqlConnectionStringBuilder(connectionString);
