@@ -93,7 +93,7 @@ static class Comparison
 
     static string Report(Options options, Steps a, Steps b)
     {
-        static string F(double v) => double.IsNaN(v) ? "—" : v.ToString(Math.Abs(v) < 10 ? "N2" : "N1", CultureInfo.InvariantCulture);
+        static string F(double v) => Program.F(v);
         string[] processes = [nameof(Service.CampaignFinance), nameof(Service.VolunteerCoordinator), nameof(Service.Communications),
             ProcessCpu.PostgreSql, ProcessCpu.RabbitMq, ProcessCpu.Smtp, ProcessCpu.Client];
         static double Cpu(RunResult? run, string process) => run?.CpuMs.GetValueOrDefault(process, double.NaN) ?? double.NaN;

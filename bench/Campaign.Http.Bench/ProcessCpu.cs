@@ -40,7 +40,7 @@ static class ProcessCpu
             .ToDictionary(a => a.Key, a => (a.Value - before[a.Key]) * 1000 / Math.Max(1, contributions), StringComparer.Ordinal);
 
     /// <summary>User + system CPU seconds of one process so far.</summary>
-    public static double Seconds(int pid) => ReadAll().TryGetValue(pid, out var process) ? process.OwnSeconds : double.NaN;
+    public static double Seconds(int pid) => Read(pid)?.OwnSeconds ?? double.NaN;
 
     static double Tree(Dictionary<int, ProcessStat> processes, Func<ProcessStat, bool> isRoot)
     {
@@ -65,23 +65,26 @@ static class ProcessCpu
         var processes = new Dictionary<int, ProcessStat>();
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-                continue;
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                double Ticks(int field) => long.Parse(fields[field], CultureInfo.InvariantCulture) / 100.0; // clock ticks of 10 ms
-                var commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
-                processes[pid] = new ProcessStat(pid, int.Parse(fields[1], CultureInfo.InvariantCulture), commandLine,
-                    Ticks(11) + Ticks(12), Ticks(13) + Ticks(14));
-            }
-            catch (IOException)
-            {
-                // The process ended while we read it.
-            }
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && Read(pid) is { } process)
+                processes[pid] = process;
         }
         return processes;
+    }
+
+    static ProcessStat? Read(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            double Ticks(int field) => long.Parse(fields[field], CultureInfo.InvariantCulture) / 100.0; // clock ticks of 10 ms
+            var commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+            return new ProcessStat(pid, int.Parse(fields[1], CultureInfo.InvariantCulture), commandLine, Ticks(11) + Ticks(12), Ticks(13) + Ticks(14));
+        }
+        catch (IOException)
+        {
+            return null; // the process ended while we read it
+        }
     }
 
     sealed record ProcessStat(int Pid, int ParentPid, string CommandLine, double OwnSeconds, double ChildrenSeconds);

@@ -210,12 +210,14 @@ static class Program
         return File.Exists(log) ? File.ReadLines(log).Count(l => l.Contains("Request starting", StringComparison.Ordinal) && l.Contains("/.well-known/", StringComparison.Ordinal)) : 0;
     }
 
+    /// <summary>A figure as the reports print it: two decimals below 10, one above, a dash when there is none.</summary>
+    internal static string F(double v) => double.IsNaN(v) ? "—" : v.ToString(Math.Abs(v) < 10 ? "N2" : "N1", CultureInfo.InvariantCulture);
+
     internal static double Percentile(double[] sorted, double percentile) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     static string Report(Options options, List<RunResult> runs)
     {
-        static string F(double v) => v.ToString(Math.Abs(v) < 10 ? "N2" : "N1", CultureInfo.InvariantCulture);
         static string Summary(IEnumerable<double> values)
         {
             var sorted = values.Order().ToArray();
