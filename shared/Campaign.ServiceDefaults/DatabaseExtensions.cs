@@ -36,15 +36,15 @@ public static class DatabaseExtensions
         return builder;
     }
 
+    /// <summary>The options run for every DbContext (each request, each consume): parse each connection string once.</summary>
+    static readonly ConcurrentDictionary<string, string> PreparedConnectionStrings = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Npgsql's automatic preparation: a statement seen twice on a connection is prepared, and PostgreSQL reuses its plan
     /// instead of parsing and planning it again. A service sends a few dozen distinct statements, over and over; issue 14's
     /// benchmark measured PostgreSQL's CPU per contribution a third lower with it (docs/benchmarks.md). A connection string
     /// that names <c>Max Auto Prepare</c> keeps its own value (0 turns it off).
     /// </summary>
-    /// <summary>The options run for every DbContext (each request, each consume): parse each connection string once.</summary>
-    static readonly ConcurrentDictionary<string, string> PreparedConnectionStrings = new(StringComparer.Ordinal);
-
     internal static string WithPreparedStatements(string connectionString)
     {
         var settings = new NpgsqlConnectionStringBuilder(connectionString);
