@@ -6,6 +6,8 @@
 #   bench/http.sh --rate 100 --seconds 10 --runs 1 --warmup-seconds 0
 #   bench/http.sh --compare --warmup-seconds 90   A/B (issue 14): the full system against the same endpoint without
 #                                                 messaging, each stepped to its highest rate with p99 < 50 ms (~15 min)
+#   bench/http.sh --schedule-a                    Schedule A of 100,000 contributions from 30,000 donors, JSON and CSV
+#                                                 (issue 15; --contributions, --donors, --runs) (~2 min)
 #
 # Prints a markdown table on stdout (progress on stderr) and writes bench/results/http-<timestamp>/ (git-ignored).
 # Service logs: .local/logs/system-tests/<run id>/. Leaves ./run.sh's ports (5101-5103) alone.

@@ -83,15 +83,15 @@ jordan="$(api POST "$FINANCE/donors" "$(jq -nc --arg e "$(email jordan.lee)" '{n
 printf '  %-12s %s\n' "Alex Rivera" "$alex" "Jordan Lee" "$jordan"
 
 # ---- 3. contributions -----------------------------------------------------------------------------------
-contribute() { # donor-id amount
+contribute() { # donor-id amount: prints the contribution's id
     api POST "$FINANCE/donors/$1/contributions" \
         "$(jq -nc --argjson a "$2" --arg d "$today" '{amount: $a, currency: "USD", receivedOn: $d, method: "card"}')" \
-        -H "Idempotency-Key: demo-$run-$1-$2" >/dev/null
+        -H "Idempotency-Key: demo-$run-$1-$2" | jq -r .id
 }
 say "recording contributions"
-contribute "$alex" 250 && echo "  Alex Rivera   \$250.00  (first gift)"
-contribute "$jordan" 50 && echo "  Jordan Lee    \$50.00   (first gift)"
-contribute "$alex" 100 && echo "  Alex Rivera   \$100.00  (second gift)"
+contribute "$alex" 250 >/dev/null && echo "  Alex Rivera   \$250.00  (first gift)"
+contribute "$jordan" 50 >/dev/null && echo "  Jordan Lee    \$50.00   (first gift)"
+alex_second="$(contribute "$alex" 100)" && echo "  Alex Rivera   \$100.00  (second gift)"
 
 # ---- 4. what followed -----------------------------------------------------------------------------------
 # The thank-you calls of our two donors. The list is oldest first and shared with earlier runs: ours are at the end.
@@ -200,6 +200,27 @@ OVERDUE
 else
     echo "Alex's call is still open: its deadline is ThankYouCalls:CallDeadline (3 days). ./run.sh --demo uses 30 s to show the letter."
 fi
+
+# ---- 6. the finance desk ----------------------------------------------------------------------------------
+echo
+say "the finance desk: a partial refund, the ledger, and Form 8872 Schedule A for this period"
+CALLER="$(token --subject demo-finance-desk --scope "finance.read finance.write finance.reports")"
+api POST "$FINANCE/donors/$alex/contributions/$alex_second/refunds" \
+    "$(jq -nc --arg d "$today" '{amount: 40, refundedOn: $d, reason: "Donor asked to give 60 instead of 100"}')" \
+    -H "Idempotency-Key: demo-$run-refund" |
+    jq -r '"  refund of $40.00 on Alex'"'"'s second gift: now \(.state), \(.refunded) refunded, \(.net) still counts (ContributionRefunded published)"'
+echo "  Alex's ledger (GET /donors/{id}/contributions):"
+api GET "$FINANCE/donors/$alex/contributions" |
+    jq -r '.items[] | "    \(.receivedOn)  \(.amount | tostring | . + " " * (7 - length)) \(.state | . + " " * (19 - length)) net \(.net)"'
+period="$(date -u +%Y)"
+schedule="$(api GET "$FINANCE/reports/schedule-a?from=$period-01-01&to=$today")"
+echo "  Schedule A, $period-01-01 to $today (GET /reports/schedule-a; a named period such as $period-year-end works too):"
+jq -r --arg a "$alex" --arg j "$jordan" '.contributors[] | select(.donorId == $a or .donorId == $j) |
+    "    \(.name): year to date \(.yearToDate), \(.contributions | length) contribution(s) itemized; missing: \(.missing | join(", "))"' <<<"$schedule"
+echo "    (Jordan, \$50 this year, is under the \$200 itemization threshold: not listed.)"
+echo "  The same as CSV (Accept: text/csv), first lines:"
+curl -sS -H "Authorization: Bearer $CALLER" -H "Accept: text/csv" "$FINANCE/reports/schedule-a?from=$period-01-01&to=$today" |
+    head -n 3 | cut -c1-150 | sed 's/^/    /'
 
 echo
 echo "Audit trail of Alex's donor record (CampaignFinance, GET /audit, as the data-protection officer):"

@@ -6,6 +6,7 @@ using CampaignFinance.Features.Contributions;
 using CampaignFinance.Features.Donors;
 using CampaignFinance.Features.Reports;
 using CampaignFinance.Idempotency;
+using Microsoft.AspNetCore.OpenApi;
 
 namespace CampaignFinance;
 
@@ -25,6 +26,7 @@ public static class CampaignFinanceExtensions
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 
         builder.Services.AddScoped<IdempotentRequests>();
+        builder.Services.Configure<OpenApiOptions>("v1", openApi => openApi.AddOperationTransformer<OpenApiExamples>());
         builder.AddRetentionPolicy<IdempotentResponsesRetention>();
         return builder;
     }
@@ -34,6 +36,8 @@ public static class CampaignFinanceExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.MapDonorsEndpoints();
         app.MapContributionsEndpoints();
+        app.MapLedgerEndpoints();
+        app.MapAdjustmentsEndpoints();
         app.MapReportsEndpoints();
         app.MapOutboxAdministration<FinanceDbContext>().RequireScope("outbox.admin");
         return app;

@@ -25,6 +25,10 @@ public sealed class ContractSnapshotTests
         { nameof(ThankYouCallAssigned), new ThankYouCallAssigned(Guid.Parse("99999999-3333-4eee-8fff-888899990000"), DonorId, Guid.Parse("7a7a7a7a-2222-4ccc-8ddd-555566667777"), At) },
         { nameof(ThankYouCallCompleted), new ThankYouCallCompleted(Guid.Parse("99999999-3333-4eee-8fff-888899990000"), DonorId, Guid.Parse("7a7a7a7a-2222-4ccc-8ddd-555566667777"), At) },
         { nameof(ThankYouCallOverdue), new ThankYouCallOverdue(DonorId, "Ada Example", At.AddDays(-1), At) },
+        { nameof(ContributionRefunded), new ContributionRefunded(Guid.Parse("1b1b1b1b-4444-4aaa-8bbb-ccccddddeeee"), Guid.Parse("0c9e9d0a-1111-4aaa-8bbb-222233334444"), DonorId, 50.00m, "USD", new DateOnly(2026, 10, 5), 200.00m, At) },
+        { nameof(ContributionVoided), new ContributionVoided(Guid.Parse("0c9e9d0a-1111-4aaa-8bbb-222233334444"), DonorId, 250.00m, "USD", At) },
+        { nameof(DonorUpdated), new DonorUpdated(DonorId, "Ada Example-Smith", ["name", "address"], At) },
+        { "DonorSecuredWithoutEmail", new DonorSecured(DonorId, "Ada Example", null, 250.00m, "USD", At) },
     };
 
     [Theory]
@@ -54,7 +58,7 @@ public sealed class ContractSnapshotTests
     public void Every_contract_is_a_sealed_record_in_the_contracts_namespace_with_an_occurred_at()
     {
         var types = typeof(DonorSecured).Assembly.GetExportedTypes();
-        Assert.Equal(6, types.Length);
+        Assert.Equal(9, types.Length);
         Assert.All(types, type =>
         {
             Assert.Equal("Campaign.Contracts", type.Namespace);

@@ -34,7 +34,10 @@ public sealed class ContributionTests(FinanceFixture fixture) : IClassFixture<Fi
         Assert.Equal("USD", contribution.Currency);
         Assert.Equal(new DateOnly(2031, 6, 10), contribution.ReceivedOn);
         Assert.Equal(ContributionMethod.Check, contribution.Method);
-        Assert.Equal(contribution, await _client.GetFromJsonAsync<ContributionResponse>(response.Headers.Location, Json));
+        var fetched = (await _client.GetFromJsonAsync<ContributionResponse>(response.Headers.Location, Json))!;
+        Assert.Equal(contribution with { Adjustments = [] }, fetched with { Adjustments = [] });
+        Assert.Empty(fetched.Adjustments);
+        Assert.Equal((0.00m, 75.50m, ContributionState.Received), (fetched.Refunded, fetched.Net, fetched.State));
 
         await _app.WaitForEventsDeliveredAsync();
         var secured = Assert.Single(_app.Events<DonorSecured>(e => e.DonorId == donor.Id));

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using System.Net.Http.Json;
 using Campaign.Testing;
@@ -112,9 +113,27 @@ public sealed class DonorQueryTests(FinanceFixture fixture) : IClassFixture<Fina
     public async Task The_OpenAPI_document_names_every_endpoint()
     {
         var document = await _client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative));
-        foreach (var operation in new[] { "RegisterDonor", "ListDonors", "SearchDonors", "GetDonor", "RecordContribution", "GetContribution", "ItemizedContributors" })
+        foreach (var operation in new[] { "RegisterDonor", "ListDonors", "SearchDonors", "GetDonor", "CorrectDonor", "RecordContribution", "GetContribution",
+            "ListDonorContributions", "ListContributions", "RefundContribution", "VoidContribution", "ItemizedContributors", "ScheduleA" })
             Assert.Contains($"\"operationId\": \"{operation}\"", document, StringComparison.Ordinal);
         Assert.Contains("\"name\": \"Idempotency-Key\"", document, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/reports/schedule-a", "get", "200", "application/json")]
+    [InlineData("/reports/schedule-a", "get", "200", "text/csv")]
+    [InlineData("/contributions", "get", "200", "application/json")]
+    [InlineData("/donors/{donorId}/contributions/{contributionId}/refunds", "post", "200", "application/json")]
+    [InlineData("/donors/{id}", "patch", "200", "application/json")]
+    public async Task The_finance_desks_endpoints_come_with_examples(string path, string method, string status, string mediaType)
+    {
+        using var document = JsonDocument.Parse(await _client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative)));
+        var operation = document.RootElement.GetProperty("paths").GetProperty(path).GetProperty(method);
+
+        var example = operation.GetProperty("responses").GetProperty(status).GetProperty("content").GetProperty(mediaType).GetProperty("example");
+        Assert.NotEqual(JsonValueKind.Null, example.ValueKind);
+        if (method != "get")
+            Assert.Equal(JsonValueKind.Object, operation.GetProperty("requestBody").GetProperty("content").EnumerateObject().First().Value.GetProperty("example").ValueKind);
     }
 
     /// <summary>POST /donors/search with the fields of <paramref name="query"/> (written as a query string for brevity).</summary>

@@ -72,7 +72,7 @@ public sealed class DonorRegistrationTests(FinanceFixture fixture) : IClassFixtu
         var donor = await _client.RegisterDonorAsync($"Mixed.Case-{Guid.NewGuid():N}@Example.org");
         var before = await _app.CountRowsAsync();
 
-        var response = await _client.PostAsync("/donors", Registration(donor.Email.ToUpperInvariant(), "Someone Else"));
+        var response = await _client.PostAsync("/donors", Registration(donor.Email!.ToUpperInvariant(), "Someone Else"));
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);

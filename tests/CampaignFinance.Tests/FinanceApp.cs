@@ -7,6 +7,7 @@ using Campaign.Outbox;
 using Campaign.ServiceDefaults;
 using Campaign.Testing;
 using CampaignFinance.Data;
+using CampaignFinance.Features.Contributions;
 using CampaignFinance.Features.Donors;
 using CampaignFinance.Idempotency;
 using MassTransit;
@@ -124,11 +125,18 @@ public sealed class FinanceApp(string connectionString, bool applyMigrations = t
 }
 
 /// <summary>A subscriber to the events CampaignFinance publishes, so the harness shows them typed (as Consumed).</summary>
-public sealed class EventRecorder : IConsumer<DonorSecured>, IConsumer<ContributionReceived>
+public sealed class EventRecorder : IConsumer<DonorSecured>, IConsumer<ContributionReceived>, IConsumer<ContributionRefunded>,
+    IConsumer<ContributionVoided>, IConsumer<DonorUpdated>
 {
     public Task Consume(ConsumeContext<DonorSecured> context) => Task.CompletedTask;
 
     public Task Consume(ConsumeContext<ContributionReceived> context) => Task.CompletedTask;
+
+    public Task Consume(ConsumeContext<ContributionRefunded> context) => Task.CompletedTask;
+
+    public Task Consume(ConsumeContext<ContributionVoided> context) => Task.CompletedTask;
+
+    public Task Consume(ConsumeContext<DonorUpdated> context) => Task.CompletedTask;
 }
 
 public sealed record RowCounts(int Donors, int Contributions, int IdempotentRequests, int OutboxMessages, int OutboxStates);
@@ -198,6 +206,32 @@ public static class FinanceRequests
     public static Task<HttpResponseMessage> ContributeAsync(this HttpClient client, Guid donorId, decimal amount = 50m,
         DateOnly? receivedOn = null, string? idempotencyKey = null) =>
         client.PostAsync($"/donors/{donorId}/contributions", Contribution(amount, receivedOn), idempotencyKey);
+
+    public static async Task<ContributionResponse> ContributedAsync(this HttpClient client, Guid donorId, decimal amount, DateOnly receivedOn)
+    {
+        var response = await client.ContributeAsync(donorId, amount, receivedOn);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ContributionResponse>(Json))!;
+    }
+
+    public static Task<HttpResponseMessage> RefundAsync(this HttpClient client, ContributionResponse contribution, decimal? amount,
+        DateOnly refundedOn, string reason = "Donor asked for it back", string? idempotencyKey = null) =>
+        client.PostAsync($"/donors/{contribution.DonorId}/contributions/{contribution.Id}/refunds",
+            new { amount, refundedOn, reason }, idempotencyKey);
+
+    public static Task<HttpResponseMessage> VoidAsync(this HttpClient client, ContributionResponse contribution, string reason = "Entered twice") =>
+        client.PostAsync($"/donors/{contribution.DonorId}/contributions/{contribution.Id}/void", new { reason });
+
+    /// <summary>The title and error field names of a 422 problem.</summary>
+    public static async Task<(string? Title, IReadOnlyCollection<string> Fields)> RuleBrokenAsync(this HttpResponseMessage response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var fields = problem.RootElement.TryGetProperty("errors", out var errors) ? errors.EnumerateObject().Select(e => e.Name).ToList() : [];
+        return (problem.RootElement.GetProperty("title").GetString(), fields);
+    }
 
     /// <summary>The field names of a 400 validation problem.</summary>
     public static async Task<IReadOnlyCollection<string>> ValidationErrorFieldsAsync(this HttpResponseMessage response)

@@ -16,7 +16,7 @@ public sealed class ThankingDonorsAndWelcomingVolunteersTests(CommunicationsFixt
 
     static string NewAddress(string who) => $"{who}-{Guid.NewGuid():N}@example.org";
 
-    static DonorSecured Donor(Guid donorId, string email, string name = "Alex Rivera", decimal amount = 250m) =>
+    static DonorSecured Donor(Guid donorId, string? email, string name = "Alex Rivera", decimal amount = 250m) =>
         new(donorId, name, email, amount, "USD", DateTimeOffset.UtcNow);
 
     [Fact]
@@ -140,5 +140,19 @@ public sealed class ThankingDonorsAndWelcomingVolunteersTests(CommunicationsFixt
         Assert.Empty(message.SendAttempts);
         Assert.NotNull(message.LastError);
         Assert.DoesNotContain(address, message.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_donor_without_email_gets_a_no_address_record_and_no_attempt_nor_fault()
+    {
+        var donorId = Guid.NewGuid();
+
+        await _app.Harness.Bus.Publish(Donor(donorId, null));
+        await _app.Harness.Bus.Publish(new ThankYouCallOverdue(donorId, "Alex Rivera", DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow));
+
+        var messages = await Eventually.Until(() => _app.MessagesAboutAsync(donorId), m => m.Count == 2, "the thank-you and the letter are recorded");
+        Assert.All(messages, m => Assert.Equal((OutboundMessageStatus.NoAddress, 0, "", null), (m.Status, m.Attempts, m.Recipient, m.LastError)));
+        Assert.Equal([MessageKinds.DonorThankYou, MessageKinds.DonorThankYouLetter], messages.Select(m => m.Kind).Order());
+        Assert.False(await _app.Harness.Published.Any<Fault<DonorSecured>>(m => m.Context.Message.Message.DonorId == donorId), "no delivery faulted");
     }
 }

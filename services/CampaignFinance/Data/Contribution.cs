@@ -19,4 +19,7 @@ public sealed class Contribution
     public ContributionMethod Method { get; set; }
 
     public DateTimeOffset RecordedAt { get; set; }
+
+    /// <summary>Refunds and the void, if any: the contribution's own row never changes after it is recorded.</summary>
+    public List<ContributionAdjustment> Adjustments { get; } = [];
 }

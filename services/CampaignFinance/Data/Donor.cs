@@ -7,11 +7,17 @@ public sealed class Donor
 
     public required string Name { get; set; }
 
-    /// <summary>As the donor typed it.</summary>
-    public required string Email { get; set; }
+    /// <summary>
+    /// The name compared when looking for a possible duplicate: lower-case, without punctuation, single spaces. Kept up to
+    /// date with <see cref="Name"/>.
+    /// </summary>
+    public required string NormalizedName { get; set; }
 
-    /// <summary>Lower-case copy of <see cref="Email"/>, unique: one donor per address, compared case-insensitively.</summary>
-    public required string NormalizedEmail { get; set; }
+    /// <summary>As the donor typed it; null for a donor who gave by check or cash without one.</summary>
+    public string? Email { get; set; }
+
+    /// <summary>Lower-case copy of <see cref="Email"/>, unique when given: one donor per address, compared case-insensitively.</summary>
+    public string? NormalizedEmail { get; set; }
 
     public string? AddressLine1 { get; set; }
 
@@ -37,4 +43,7 @@ public sealed class Donor
     /// in the transaction that records that contribution, so exactly one contribution secures a donor.
     /// </summary>
     public DateTimeOffset? SecuredAt { get; set; }
+
+    /// <summary>PostgreSQL's row version (<c>xmin</c>): the donor's ETag, and the check that a correction is not based on a stale read.</summary>
+    public uint Version { get; set; }
 }

@@ -21,8 +21,15 @@ sealed class DonorConfiguration : IEntityTypeConfiguration<Donor>
         donor.Property(d => d.Employer).HasMaxLength(DonorLimits.EmployerLength);
         donor.Property(d => d.Occupation).HasMaxLength(DonorLimits.OccupationLength);
 
-        // The race-safe duplicate check: of two concurrent registrations with one address, the second insert fails.
+        donor.Property(d => d.NormalizedName).HasMaxLength(DonorLimits.NameLength);
+        donor.Property(d => d.Version).IsRowVersion();
+
+        // The race-safe duplicate check: of two concurrent registrations with one address, the second insert fails. Donors
+        // without an address are many (NULLs are distinct in a unique index).
         donor.HasIndex(d => d.NormalizedEmail).IsUnique();
+
+        // A donor without email is checked against others of the same name and ZIP before a second one is registered.
+        donor.HasIndex(d => new { d.NormalizedName, d.PostalCode });
         donor.HasIndex(d => new { d.RegisteredAt, d.Id });
     }
 }
@@ -48,8 +55,35 @@ sealed class ContributionConfiguration : IEntityTypeConfiguration<Contribution>
         contribution.HasOne<Donor>().WithMany().HasForeignKey(c => c.DonorId).OnDelete(DeleteBehavior.Restrict);
         contribution.HasIndex(c => new { c.DonorId, c.ReceivedOn });
 
-        // The itemization report sums a calendar year's contributions per donor.
+        // The itemization reports sum a calendar year's contributions per donor; the ledger lists the newest first.
         contribution.HasIndex(c => new { c.ReceivedOn, c.DonorId });
+        contribution.HasIndex(c => new { c.DonorId, c.ReceivedOn, c.RecordedAt });
+        contribution.HasMany(c => c.Adjustments).WithOne().HasForeignKey(a => a.ContributionId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+sealed class ContributionAdjustmentConfiguration : IEntityTypeConfiguration<ContributionAdjustment>
+{
+    public void Configure(EntityTypeBuilder<ContributionAdjustment> adjustment)
+    {
+        adjustment.ToTable("ContributionAdjustments", table =>
+        {
+            table.HasCheckConstraint("CK_ContributionAdjustments_Amount", "\"Amount\" > 0");
+            table.HasCheckConstraint("CK_ContributionAdjustments_Kind", "\"Kind\" IN ('refund', 'void')");
+        });
+        adjustment.HasKey(a => a.Id);
+        adjustment.Property(a => a.Id).ValueGeneratedNever();
+        adjustment.Property(a => a.Amount).HasPrecision(12, 2);
+        adjustment.Property(a => a.Reason).HasMaxLength(AdjustmentLimits.ReasonLength);
+        adjustment.Property(a => a.Kind).HasMaxLength(8).HasConversion(
+            kind => kind.ToString().ToLowerInvariant(),
+            text => Enum.Parse<AdjustmentKind>(text, ignoreCase: true));
+        adjustment.HasOne<Donor>().WithMany().HasForeignKey(a => a.DonorId).OnDelete(DeleteBehavior.Restrict);
+        adjustment.HasIndex(a => a.ContributionId);
+
+        // At most one void per contribution, whatever two clerks do at once.
+        adjustment.HasIndex(a => a.ContributionId, "IX_ContributionAdjustments_OneVoid").IsUnique()
+            .HasFilter("\"Kind\" = 'void'");
     }
 }
 
@@ -78,4 +112,9 @@ public static class DonorLimits
     public const int CityLength = 100;
     public const int EmployerLength = 200;
     public const int OccupationLength = 200;
+}
+
+public static class AdjustmentLimits
+{
+    public const int ReasonLength = 500;
 }

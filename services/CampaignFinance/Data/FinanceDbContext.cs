@@ -10,6 +10,8 @@ public sealed class FinanceDbContext(DbContextOptions<FinanceDbContext> options)
 
     public DbSet<Contribution> Contributions => Set<Contribution>();
 
+    public DbSet<ContributionAdjustment> ContributionAdjustments => Set<ContributionAdjustment>();
+
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

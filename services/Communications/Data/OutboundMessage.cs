@@ -57,5 +57,11 @@ public static class OutboundMessageStatus
     /// </summary>
     public const string AwaitingAddress = "awaiting-address";
 
-    public static readonly IReadOnlyList<string> All = [Pending, Sent, Failed, AwaitingAddress];
+    /// <summary>
+    /// Not sent, and never will be: the donor gave no email address (a check or cash gift recorded without one). Kept as
+    /// the record that the thank-you was not emailed, for the campaign to thank them another way.
+    /// </summary>
+    public const string NoAddress = "no-address";
+
+    public static readonly IReadOnlyList<string> All = [Pending, Sent, Failed, AwaitingAddress, NoAddress];
 }

@@ -9,7 +9,7 @@ sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<OutboundMes
     {
         message.ToTable(nameof(CommunicationsDbContext.OutboundMessages), table =>
         {
-            table.HasCheckConstraint("CK_OutboundMessages_Status", "\"Status\" IN ('pending', 'sent', 'failed', 'awaiting-address')");
+            table.HasCheckConstraint("CK_OutboundMessages_Status", "\"Status\" IN ('pending', 'sent', 'failed', 'awaiting-address', 'no-address')");
             table.HasCheckConstraint("CK_OutboundMessages_Attempts", "\"Attempts\" >= 0");
         });
         message.HasKey(m => m.Id);

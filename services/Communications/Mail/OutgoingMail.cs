@@ -100,9 +100,20 @@ public sealed partial class OutgoingMail(CommunicationsDbContext db, TimeProvide
             LogQueued(logger, message.Id, draft.Kind, draft.SourceEventKey);
     }
 
-    /// <summary>Addresses the message and makes it the sender's (pending), or failed when no mail server would take the address.</summary>
+    /// <summary>
+    /// Addresses the message and makes it the sender's (pending); no-address when the donor gave none, failed when no mail
+    /// server would take the address.
+    /// </summary>
     void Address(OutboundMessage message, string address)
     {
+        if (address.Length == 0)
+        {
+            // Nothing to retry and nothing wrong: the row records that this one was not emailed.
+            message.Status = OutboundMessageStatus.NoAddress;
+            LogNoAddress(logger, message.Id, message.Kind, message.SourceEventKey);
+            return;
+        }
+
         // An overlong address cannot be delivered anyway; cut to the column's size so the row (marked failed) still fits.
         var recipient = address.Length <= MaxAddressLength ? address : address[..MaxAddressLength];
         message.Recipient = recipient;
@@ -126,6 +137,9 @@ public sealed partial class OutgoingMail(CommunicationsDbContext db, TimeProvide
         && string.IsNullOrEmpty(mailbox.Name)
         && mailbox.Domain.Length > 0
         && mailbox.Address == address;
+
+    [LoggerMessage(LogLevel.Information, "Outbound message {MessageId} ({Kind} for {SourceEventKey}) not sent: no email address was given.")]
+    static partial void LogNoAddress(ILogger logger, Guid messageId, string kind, string sourceEventKey);
 
     [LoggerMessage(LogLevel.Information, "Queued outbound message {MessageId} ({Kind} for {SourceEventKey}).")]
     static partial void LogQueued(ILogger logger, Guid messageId, string kind, string sourceEventKey);

@@ -18,6 +18,6 @@ public sealed class MailBodiesRetention(CommunicationsDbContext db) : IRetention
     public Task<int> PurgeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
         db.OutboundMessages
             .Where(m => m.Body != "" && ((m.Status == OutboundMessageStatus.Sent && m.SentAt < cutoff)
-                || (m.Status == OutboundMessageStatus.Failed && m.CreatedAt < cutoff)))
+                || ((m.Status == OutboundMessageStatus.Failed || m.Status == OutboundMessageStatus.NoAddress) && m.CreatedAt < cutoff)))
             .ExecuteUpdateAsync(m => m.SetProperty(x => x.Body, ""), cancellationToken);
 }

@@ -13,7 +13,6 @@ public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, int Page, int Pa
 
 public static class AuditEndpoints
 {
-    const int MaxPageSize = 100;
 
     /// <summary>The service's audit trail for the data-protection officer and auditors (scope <c>audit.read</c>).</summary>
     public static IEndpointRouteBuilder MapAuditTrail(this IEndpointRouteBuilder app)
@@ -23,16 +22,13 @@ public static class AuditEndpoints
                 CancellationToken cancellationToken) =>
             {
                 var errors = new Dictionary<string, string[]>();
-                if (page is < 1 or > int.MaxValue / MaxPageSize)
-                    errors["page"] = [$"The page must be between 1 and {int.MaxValue / MaxPageSize}."];
-                if (pageSize is < 1 or > MaxPageSize)
-                    errors["pageSize"] = [$"The page size must be between 1 and {MaxPageSize}."];
+                var paging = Paging.Read(page, pageSize ?? 50, errors);
                 if (from > to)
                     errors["from"] = ["'from' must not be after 'to'."];
                 if (errors.Count > 0)
                     return TypedResults.ValidationProblem(errors);
                 var query = new AuditQuery(subject, clientId, action, resource, from, to);
-                return TypedResults.Ok(await store.ListAsync(query, page ?? 1, pageSize ?? 50, cancellationToken));
+                return TypedResults.Ok(await store.ListAsync(query, paging.Page, paging.PageSize, cancellationToken));
             })
             .WithTags("Audit")
             .WithName("ListAuditTrail")

@@ -289,6 +289,8 @@ namespace CampaignFinance.Data.Migrations
 
                     b.HasIndex("ReceivedOn", "DonorId");
 
+                    b.HasIndex("DonorId", "ReceivedOn", "RecordedAt");
+
                     b.ToTable("Contributions", null, t =>
                         {
                             t.HasCheckConstraint("CK_Contributions_Amount", "\"Amount\" > 0");
@@ -296,6 +298,55 @@ namespace CampaignFinance.Data.Migrations
                             t.HasCheckConstraint("CK_Contributions_Currency", "\"Currency\" ~ '^[A-Z]{3}$'");
 
                             t.HasCheckConstraint("CK_Contributions_Method", "\"Method\" IN ('card', 'check', 'cash', 'wire')");
+                        });
+                });
+
+            modelBuilder.Entity("CampaignFinance.Data.ContributionAdjustment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<decimal>("Amount")
+                        .HasPrecision(12, 2)
+                        .HasColumnType("numeric(12,2)");
+
+                    b.Property<Guid>("ContributionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("DonorId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateOnly>("EffectiveOn")
+                        .HasColumnType("date");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContributionId");
+
+                    b.HasIndex("DonorId");
+
+                    b.HasIndex(new[] { "ContributionId" }, "IX_ContributionAdjustments_OneVoid")
+                        .IsUnique()
+                        .HasFilter("\"Kind\" = 'void'");
+
+                    b.ToTable("ContributionAdjustments", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_ContributionAdjustments_Amount", "\"Amount\" > 0");
+
+                            t.HasCheckConstraint("CK_ContributionAdjustments_Kind", "\"Kind\" IN ('refund', 'void')");
                         });
                 });
 
@@ -317,7 +368,6 @@ namespace CampaignFinance.Data.Migrations
                         .HasColumnType("character varying(100)");
 
                     b.Property<string>("Email")
-                        .IsRequired()
                         .HasMaxLength(254)
                         .HasColumnType("character varying(254)");
 
@@ -331,9 +381,13 @@ namespace CampaignFinance.Data.Migrations
                         .HasColumnType("character varying(200)");
 
                     b.Property<string>("NormalizedEmail")
-                        .IsRequired()
                         .HasMaxLength(254)
                         .HasColumnType("character varying(254)");
+
+                    b.Property<string>("NormalizedName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
 
                     b.Property<string>("Occupation")
                         .HasMaxLength(200)
@@ -353,10 +407,18 @@ namespace CampaignFinance.Data.Migrations
                         .HasMaxLength(2)
                         .HasColumnType("character varying(2)");
 
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
                     b.HasKey("Id");
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();
+
+                    b.HasIndex("NormalizedName", "PostalCode");
 
                     b.HasIndex("RegisteredAt", "Id");
 
@@ -420,6 +482,26 @@ namespace CampaignFinance.Data.Migrations
                         .HasForeignKey("DonorId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("CampaignFinance.Data.ContributionAdjustment", b =>
+                {
+                    b.HasOne("CampaignFinance.Data.Contribution", null)
+                        .WithMany("Adjustments")
+                        .HasForeignKey("ContributionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("CampaignFinance.Data.Donor", null)
+                        .WithMany()
+                        .HasForeignKey("DonorId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CampaignFinance.Data.Contribution", b =>
+                {
+                    b.Navigation("Adjustments");
                 });
 #pragma warning restore 612, 618
         }

@@ -27,7 +27,7 @@ public static partial class ContributionsEndpoints
         contributions.MapGet("/{contributionId:guid}", GetContribution)
             .RequireScope("finance.read")
             .WithName("GetContribution")
-            .WithSummary("One contribution.");
+            .WithSummary("One contribution, with its refunds and void.");
         return app;
     }
 
@@ -50,7 +50,7 @@ public static partial class ContributionsEndpoints
         // The donor's row lock serializes this donor's contributions: a concurrent one waits here until this transaction ends,
         // then sees SecuredAt set (so only one contribution publishes DonorSecured) and any response stored under its key.
         var donor = await db.Donors
-            .FromSql($"""SELECT * FROM "Donors" WHERE "Id" = {donorId} FOR UPDATE""")
+            .FromSql($"""SELECT *, xmin FROM "Donors" WHERE "Id" = {donorId} FOR UPDATE""")
             .SingleOrDefaultAsync(cancellationToken);
         if (donor is null)
             return TypedResults.NotFound();
@@ -118,7 +118,7 @@ public static partial class ContributionsEndpoints
     static async Task<Results<Ok<ContributionResponse>, NotFound>> GetContribution(Guid donorId, Guid contributionId, FinanceDbContext db,
         CancellationToken cancellationToken)
     {
-        var contribution = await db.Contributions.AsNoTracking()
+        var contribution = await db.Contributions.AsNoTracking().Include(c => c.Adjustments)
             .SingleOrDefaultAsync(c => c.Id == contributionId && c.DonorId == donorId, cancellationToken);
         return contribution is null ? TypedResults.NotFound() : TypedResults.Ok(ContributionResponse.From(contribution));
     }

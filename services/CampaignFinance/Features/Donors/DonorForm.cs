@@ -8,7 +8,7 @@ namespace CampaignFinance.Features.Donors;
 /// The rules of a registration the validation attributes cannot express, and the registration's normalized values.
 /// Errors are keyed like the request's JSON (<c>email</c>, <c>address.postalCode</c>).
 /// </summary>
-public sealed partial record DonorForm(string Name, string Email, string NormalizedEmail, PostalAddress? Address, string? Employer,
+public sealed partial record DonorForm(string Name, string? Email, string? NormalizedEmail, PostalAddress? Address, string? Employer,
     string? Occupation)
 {
     /// <summary>USPS codes: the states, DC, the territories and the armed forces regions.</summary>
@@ -24,14 +24,13 @@ public sealed partial record DonorForm(string Name, string Email, string Normali
         ArgumentNullException.ThrowIfNull(request);
         var errors = new Dictionary<string, string[]>();
 
-        var name = request.Name?.Trim() ?? "";
-        if (name.Length == 0)
-            errors["name"] = ["The name is required."];
-        else if (name.Length > DonorLimits.NameLength)
-            errors["name"] = [$"The name must be at most {DonorLimits.NameLength} characters."];
+        var name = ReadName(request.Name, errors);
 
-        var email = request.Email?.Trim() ?? "";
-        if (!IsEmailAddress(email))
+        // Optional: a gift by check or cash may come without one. Blank is the same as absent.
+        var email = request.Email?.Trim();
+        if (string.IsNullOrEmpty(email))
+            email = null;
+        else if (!IsEmailAddress(email))
             errors["email"] = [$"The email address is not valid (at most {DonorLimits.EmailLength} characters)."];
 
         var address = ReadAddress(request.Address, errors);
@@ -40,8 +39,37 @@ public sealed partial record DonorForm(string Name, string Email, string Normali
 
         return errors.Count > 0
             ? (null, errors)
-            : (new DonorForm(name, email, Normalize(email), address, employer, occupation), errors);
+            : (new DonorForm(name, email, email is null ? null : Normalize(email), address, employer, occupation), errors);
     }
+
+    /// <summary>A name: required, trimmed, at most <see cref="DonorLimits.NameLength"/> characters.</summary>
+    public static string ReadName(string? value, Dictionary<string, string[]> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        var name = value?.Trim() ?? "";
+        if (name.Length == 0)
+            errors["name"] = ["The name is required."];
+        else if (name.Length > DonorLimits.NameLength)
+            errors["name"] = [$"The name must be at most {DonorLimits.NameLength} characters."];
+        return name;
+    }
+
+    /// <summary>
+    /// The name two registrations of one person share however it was typed: lower-case, letters and digits only, words
+    /// separated by one space ("O'Brien,  Pat" and "o brien pat" differ; "Pat O'Brien" and "pat obrien" do not).
+    /// </summary>
+    public static string NormalizeName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var words = name.ToLowerInvariant()
+            .Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+            .Select(word => new string([.. word.Where(char.IsLetterOrDigit)]))
+            .Where(word => word.Length > 0);
+        return string.Join(' ', words);
+    }
+
+    /// <summary>The five-digit ZIP of a ZIP or ZIP+4: what two addresses of one household share.</summary>
+    public static string? Zip5(string? postalCode) => postalCode is { Length: >= 5 } ? postalCode[..5] : null;
 
     /// <summary>The key of the unique index: addresses compare case-insensitively.</summary>
     public static string Normalize(string email)
@@ -50,8 +78,9 @@ public sealed partial record DonorForm(string Name, string Email, string Normali
         return email.Trim().ToLowerInvariant();
     }
 
-    static PostalAddress? ReadAddress(PostalAddressRequest? address, Dictionary<string, string[]> errors)
+    public static PostalAddress? ReadAddress(PostalAddressRequest? address, Dictionary<string, string[]> errors)
     {
+        ArgumentNullException.ThrowIfNull(errors);
         if (address is null)
             return null;
 
@@ -81,8 +110,9 @@ public sealed partial record DonorForm(string Name, string Email, string Normali
     }
 
     /// <summary>Blank is the same as absent.</summary>
-    static string? Optional(string? value, string field, int maxLength, Dictionary<string, string[]> errors)
+    public static string? Optional(string? value, string field, int maxLength, Dictionary<string, string[]> errors)
     {
+        ArgumentNullException.ThrowIfNull(errors);
         var trimmed = value?.Trim();
         if (string.IsNullOrEmpty(trimmed))
             return null;

@@ -9,13 +9,31 @@ namespace CampaignFinance.Features.Donors;
 /// its errors by the C# names (aspnetcore issue 61764).
 /// </summary>
 /// <param name="Name">At most 200 characters.</param>
-/// <param name="Email">A valid address, at most 254 characters; one donor per address, compared case-insensitively.</param>
+/// <param name="Email">Optional (a gift by check or cash may come without one): a valid address, at most 254 characters;
+/// one donor per address, compared case-insensitively.</param>
 /// <param name="Address">Optional US postal address; itemized contributions (Form 8872) report it.</param>
 /// <param name="Employer">Optional, at most 200 characters; itemized contributions report it.</param>
 /// <param name="Occupation">Optional, at most 200 characters; itemized contributions report it.</param>
+/// <param name="ConfirmedNewDonor">A donor without email whose name and ZIP code match a registered donor's is refused (409,
+/// the matches in <c>possibleDuplicates</c>) unless this is true: the person checked that it is someone else.</param>
 public sealed record RegisterDonorRequest(
     [Required, StringLength(DonorLimits.NameLength)] string? Name,
-    [Required, StringLength(DonorLimits.EmailLength), EmailAddress] string? Email,
+    [StringLength(DonorLimits.EmailLength), EmailAddress] string? Email,
+    PostalAddressRequest? Address,
+    [StringLength(DonorLimits.EmployerLength)] string? Employer,
+    [StringLength(DonorLimits.OccupationLength)] string? Occupation,
+    bool? ConfirmedNewDonor = null);
+
+/// <summary>
+/// A correction of a donor's record (JSON merge patch, RFC 7396): only the fields present change; <c>null</c> clears an
+/// optional one. The email address is not corrected here (it is the donor's identity for Communications).
+/// </summary>
+/// <param name="Name">The corrected name (cannot be cleared).</param>
+/// <param name="Address">The whole corrected address, or null to remove it.</param>
+/// <param name="Employer">The corrected employer, or null to remove it.</param>
+/// <param name="Occupation">The corrected occupation, or null to remove it.</param>
+public sealed record CorrectDonorRequest(
+    [StringLength(DonorLimits.NameLength)] string? Name,
     PostalAddressRequest? Address,
     [StringLength(DonorLimits.EmployerLength)] string? Employer,
     [StringLength(DonorLimits.OccupationLength)] string? Occupation);
@@ -47,7 +65,7 @@ public sealed record PostalAddress(string Line1, string? Line2, string City, str
 /// <summary>A donor.</summary>
 /// <param name="Id">The donor's id.</param>
 /// <param name="Name">The donor's name.</param>
-/// <param name="Email">The address as registered (unique, compared case-insensitively).</param>
+/// <param name="Email">The address as registered (unique, compared case-insensitively), or null for a donor without one.</param>
 /// <param name="Address">The postal address, or null.</param>
 /// <param name="Employer">The employer, or null.</param>
 /// <param name="Occupation">The occupation, or null.</param>
@@ -56,7 +74,7 @@ public sealed record PostalAddress(string Line1, string? Line2, string City, str
 public sealed record DonorResponse(
     Guid Id,
     string Name,
-    string Email,
+    string? Email,
     PostalAddress? Address,
     string? Employer,
     string? Occupation,
@@ -73,14 +91,14 @@ public sealed record DonorResponse(
 
 /// <summary>What a donor has given in one currency.</summary>
 /// <param name="Currency">ISO 4217 code.</param>
-/// <param name="Lifetime">All contributions.</param>
-/// <param name="YearToDate">Contributions received in the calendar year of the details' <c>asOf</c> date.</param>
+/// <param name="Lifetime">All contributions, less refunds and voided ones.</param>
+/// <param name="YearToDate">Contributions received in the calendar year of the details' <c>asOf</c> date, less their refunds.</param>
 public sealed record DonorTotal(string Currency, decimal Lifetime, decimal YearToDate);
 
 /// <summary>A donor with their totals.</summary>
 /// <param name="Id">The donor's id.</param>
 /// <param name="Name">The donor's name.</param>
-/// <param name="Email">The address as registered.</param>
+/// <param name="Email">The address as registered, or null.</param>
 /// <param name="Address">The postal address, or null.</param>
 /// <param name="Employer">The employer, or null.</param>
 /// <param name="Occupation">The occupation, or null.</param>
@@ -91,7 +109,7 @@ public sealed record DonorTotal(string Currency, decimal Lifetime, decimal YearT
 public sealed record DonorDetails(
     Guid Id,
     string Name,
-    string Email,
+    string? Email,
     PostalAddress? Address,
     string? Employer,
     string? Occupation,

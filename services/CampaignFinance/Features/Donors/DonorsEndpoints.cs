@@ -10,12 +10,6 @@ namespace CampaignFinance.Features.Donors;
 /// <summary>Donor registration, a donor with their totals, and the donor list.</summary>
 public static partial class DonorsEndpoints
 {
-    const int DefaultPageSize = 20;
-    const int MaxPageSize = 100;
-
-    /// <summary>The last page whose offset ((page - 1) * pageSize) fits an int at any page size: beyond it the offset overflowed (500).</summary>
-    const int MaxPage = int.MaxValue / MaxPageSize;
-
     public static IEndpointRouteBuilder MapDonorsEndpoints(this IEndpointRouteBuilder app)
     {
         var donors = app.MapGroup("/donors").WithTags("Donors");
@@ -24,9 +18,11 @@ public static partial class DonorsEndpoints
             .WithName("RegisterDonor")
             .WithSummary("Registers a donor.")
             .WithDescription("An address that is already registered (compared case-insensitively) answers 409 with the existing "
-                + "donor's id in the problem's `donorId` extension. With an `Idempotency-Key` header (1 to 100 printable ASCII "
-                + "characters), a retry with the same key and body answers the first response again and registers nobody; the "
-                + "same key with another request answers 422.")
+                + "donor's id in the problem's `donorId` extension. A donor without email (a check or cash gift) whose name and ZIP "
+                + "code match registered donors answers 409 with their ids in `possibleDuplicates`: record the gift under one of "
+                + "them, or send `confirmedNewDonor: true` for someone else. With an `Idempotency-Key` header (1 to 100 printable "
+                + "ASCII characters), a retry with the same key and body answers the first response again and registers nobody; "
+                + "the same key with another request answers 422.")
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .AcceptsIdempotencyKey();
@@ -47,7 +43,17 @@ public static partial class DonorsEndpoints
         donors.MapGet("/{id:guid}", GetDonor)
             .RequireScope("finance.read")
             .WithName("GetDonor")
-            .WithSummary("One donor with lifetime and year-to-date totals per currency.");
+            .WithSummary("One donor with lifetime and year-to-date totals per currency; the ETag header is the version a correction names.");
+        donors.MapPatch("/{id:guid}", DonorCorrections.Correct)
+            .RequireScope("finance.write")
+            .Accepts<CorrectDonorRequest>("application/merge-patch+json", "application/json")
+            .WithName("CorrectDonor")
+            .WithSummary("Corrects a donor's name, address, employer or occupation; publishes DonorUpdated.")
+            .WithDescription("A JSON merge patch (RFC 7396): only the fields present change, null removes an optional one. "
+                + "`If-Match` must carry the ETag of the donor as read (GET /donors/{id}): without it 428, with an older one 412 "
+                + "(someone corrected the donor since; read it again). Answers the corrected donor and its new ETag.")
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblem(StatusCodes.Status428PreconditionRequired);
         return app;
     }
 
@@ -66,7 +72,7 @@ public static partial class DonorsEndpoints
         if (call is not null && await idempotency.FindAsync(call, cancellationToken) is { } prior)
             return prior.SameRequest ? prior.Response : IdempotentRequests.KeyReused();
 
-        var existing = await FindByEmail(db, form.NormalizedEmail, cancellationToken);
+        var existing = form.NormalizedEmail is null ? null : await FindByEmail(db, form.NormalizedEmail, cancellationToken);
         if (existing is not null)
         {
             // The holder may be this very request, sent concurrently under the same key and committed since the look-up
@@ -76,11 +82,17 @@ public static partial class DonorsEndpoints
             return AlreadyRegistered(existing.Value);
         }
 
+        var normalizedName = DonorForm.NormalizeName(form.Name);
+        if (form.Email is null && request.ConfirmedNewDonor is not true
+            && await PossibleDuplicates(db, normalizedName, DonorForm.Zip5(form.Address?.PostalCode), cancellationToken) is { Count: > 0 } matches)
+            return PossibleDuplicate(matches);
+
         var now = clock.GetUtcNow().ToMicroseconds();
         var donor = new Donor
         {
             Id = Guid.CreateVersion7(now),
             Name = form.Name,
+            NormalizedName = normalizedName,
             Email = form.Email,
             NormalizedEmail = form.NormalizedEmail,
             AddressLine1 = form.Address?.Line1,
@@ -108,7 +120,7 @@ public static partial class DonorsEndpoints
             db.ChangeTracker.Clear();
             if (call is not null && await idempotency.FindAsync(call, cancellationToken) is { } winner)
                 return winner.SameRequest ? winner.Response : IdempotentRequests.KeyReused();
-            var holder = await FindByEmail(db, form.NormalizedEmail, cancellationToken);
+            var holder = form.NormalizedEmail is null ? null : await FindByEmail(db, form.NormalizedEmail, cancellationToken);
             if (holder is null)
                 throw;
             return AlreadyRegistered(holder.Value);
@@ -120,6 +132,30 @@ public static partial class DonorsEndpoints
 
     static Task<Guid?> FindByEmail(FinanceDbContext db, string normalizedEmail, CancellationToken cancellationToken) =>
         db.Donors.Where(d => d.NormalizedEmail == normalizedEmail).Select(d => (Guid?)d.Id).SingleOrDefaultAsync(cancellationToken);
+
+    /// <summary>
+    /// Donors of the same normalized name and five-digit ZIP: a second registration of one person would split their
+    /// aggregate, and Form 8872 itemizes by aggregate. Without a ZIP there is nothing to compare beyond a common name.
+    /// </summary>
+    static async Task<List<Guid>> PossibleDuplicates(FinanceDbContext db, string normalizedName, string? zip5, CancellationToken cancellationToken)
+    {
+        if (zip5 is null)
+            return [];
+        return await db.Donors.AsNoTracking()
+            .Where(d => d.NormalizedName == normalizedName && d.PostalCode != null && d.PostalCode.StartsWith(zip5))
+            .OrderBy(d => d.RegisteredAt).Select(d => d.Id).Take(10)
+            .ToListAsync(cancellationToken);
+    }
+
+    static ProblemHttpResult PossibleDuplicate(List<Guid> matches) => TypedResults.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status409Conflict,
+        Type = "https://tools.ietf.org/html/rfc9110#section-15.5.10",
+        Title = "A donor with the same name and ZIP code is already registered.",
+        Detail = "Record the contribution under the donor in 'possibleDuplicates', or register again with 'confirmedNewDonor': true "
+            + "if this is another person.",
+        Extensions = { ["possibleDuplicates"] = matches },
+    });
 
     /// <summary>409 naming the donor who holds the address by id only: the caller may not be that person.</summary>
     static ProblemHttpResult AlreadyRegistered(Guid donorId) => TypedResults.Problem(new ProblemDetails
@@ -136,10 +172,7 @@ public static partial class DonorsEndpoints
     {
         var (name, email, page, pageSize) = search;
         var errors = new Dictionary<string, string[]>();
-        if (page is < 1 or > MaxPage)
-            errors["page"] = [$"The page must be between 1 and {MaxPage}."];
-        if (pageSize is < 1 or > MaxPageSize)
-            errors["pageSize"] = [$"The page size must be between 1 and {MaxPageSize}."];
+        var paging = Paging.Read(page, pageSize, errors);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
 
@@ -155,14 +188,9 @@ public static partial class DonorsEndpoints
             query = query.Where(d => d.NormalizedEmail == normalized);
         }
 
-        var currentPage = page ?? 1;
-        var size = pageSize ?? DefaultPageSize;
-        var total = await query.CountAsync(cancellationToken);
-        var donors = await query
-            .OrderBy(d => d.RegisteredAt).ThenBy(d => d.Id)
-            .Skip((currentPage - 1) * size).Take(size)
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new DonorPage([.. donors.Select(DonorResponse.From)], currentPage, size, total));
+        var (donors, total) = await paging.ReadAsync(query
+            .OrderBy(d => d.RegisteredAt).ThenBy(d => d.Id), cancellationToken);
+        return TypedResults.Ok(new DonorPage([.. donors.Select(DonorResponse.From)], paging.Page, paging.PageSize, total));
     }
 
     /// <summary>A name is matched literally: % and _ in it are not wildcards.</summary>
@@ -171,23 +199,26 @@ public static partial class DonorsEndpoints
             .Replace("%", @"\%", StringComparison.Ordinal)
             .Replace("_", @"\_", StringComparison.Ordinal);
 
-    static async Task<Results<Ok<DonorDetails>, NotFound>> GetDonor(Guid id, FinanceDbContext db, TimeProvider clock,
+    static async Task<Results<Ok<DonorDetails>, NotFound>> GetDonor(Guid id, FinanceDbContext db, TimeProvider clock, HttpResponse http,
         CancellationToken cancellationToken)
     {
         var donor = await db.Donors.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
         if (donor is null)
             return TypedResults.NotFound();
+        http.Headers.ETag = DonorCorrections.ETagOf(donor);
 
         // The year is the clock's (UTC) year: never behind a US time zone, so a contribution received "today" counts.
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var yearStart = new DateOnly(today.Year, 1, 1);
+        // Refunds and voids are ledger entries of their own: a contribution counts for its amount less theirs.
         var sums = await db.Contributions.AsNoTracking()
             .Where(c => c.DonorId == id)
+            .Select(c => new { c.Currency, c.ReceivedOn, Net = c.Amount - c.Adjustments.Sum(a => a.Amount) })
             .GroupBy(c => c.Currency)
             .Select(g => new DonorTotal(
                 g.Key,
-                g.Sum(c => c.Amount),
-                g.Sum(c => c.ReceivedOn >= yearStart && c.ReceivedOn <= today ? c.Amount : 0m)))
+                g.Sum(c => c.Net),
+                g.Sum(c => c.ReceivedOn >= yearStart && c.ReceivedOn <= today ? c.Net : 0m)))
             .ToListAsync(cancellationToken);
 
         var totals = Currencies.Accepted.Union(sums.Select(s => s.Currency))

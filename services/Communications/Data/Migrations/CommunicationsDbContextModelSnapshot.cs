@@ -325,7 +325,7 @@ namespace Communications.Data.Migrations
                         {
                             t.HasCheckConstraint("CK_OutboundMessages_Attempts", "\"Attempts\" >= 0");
 
-                            t.HasCheckConstraint("CK_OutboundMessages_Status", "\"Status\" IN ('pending', 'sent', 'failed', 'awaiting-address')");
+                            t.HasCheckConstraint("CK_OutboundMessages_Status", "\"Status\" IN ('pending', 'sent', 'failed', 'awaiting-address', 'no-address')");
                         });
                 });
 

@@ -9,12 +9,6 @@ namespace Communications.Features.Messages;
 /// <summary>Read-only views of outbound mail for operators: what was sent, what is waiting, what failed and why.</summary>
 public static class MessagesEndpoints
 {
-    const int DefaultPageSize = 20;
-    const int MaxPageSize = 100;
-
-    /// <summary>The last page whose offset ((page - 1) * pageSize) fits an int at any page size: beyond it the offset overflowed (500).</summary>
-    const int MaxPage = int.MaxValue / MaxPageSize;
-
     public static IEndpointRouteBuilder MapMessagesEndpoints(this IEndpointRouteBuilder app)
     {
         var messages = app.MapGroup("/messages").WithTags("Messages").RequireScope("communications.read");
@@ -46,10 +40,7 @@ public static class MessagesEndpoints
             errors["kind"] = [$"Unknown kind. Use one of: {string.Join(", ", MessageKinds.All)}."];
         if (status is not null && !OutboundMessageStatus.All.Contains(status))
             errors["status"] = [$"Unknown status. Use one of: {string.Join(", ", OutboundMessageStatus.All)}."];
-        if (page is < 1 or > MaxPage)
-            errors["page"] = [$"The page must be between 1 and {MaxPage}."];
-        if (pageSize is < 1 or > MaxPageSize)
-            errors["pageSize"] = [$"The page size must be between 1 and {MaxPageSize}."];
+        var paging = Paging.Read(page, pageSize, errors);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
 
@@ -64,16 +55,11 @@ public static class MessagesEndpoints
         if (status is not null)
             query = query.Where(m => m.Status == status);
 
-        var currentPage = page ?? 1;
-        var size = pageSize ?? DefaultPageSize;
-        var total = await query.CountAsync(cancellationToken);
-        var items = await query
+        var (items, total) = await paging.ReadAsync(query
             .OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id)
-            .Skip((currentPage - 1) * size).Take(size)
             .Select(m => new MessageSummary(m.Id, m.Kind, m.SourceEventKey, m.Recipient, m.Subject, m.Status, m.Attempts, m.LastError,
-                m.CreatedAt, m.Status == OutboundMessageStatus.Pending ? m.NextAttemptAt : null, m.SentAt))
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new MessagePage(items, currentPage, size, total));
+                m.CreatedAt, m.Status == OutboundMessageStatus.Pending ? m.NextAttemptAt : null, m.SentAt)), cancellationToken);
+        return TypedResults.Ok(new MessagePage(items, paging.Page, paging.PageSize, total));
     }
 
     static async Task<Results<Ok<MessageDetails>, NotFound>> GetMessage(Guid id, CommunicationsDbContext db, CancellationToken cancellationToken)

@@ -11,12 +11,6 @@ namespace VolunteerCoordinator.Features.ThankYouCalls;
 /// <summary>The calls that thank newly secured donors: listing, assigning to a phone-banker, completing.</summary>
 public static partial class ThankYouCallsEndpoints
 {
-    const int DefaultPageSize = 20;
-    const int MaxPageSize = 100;
-
-    /// <summary>The last page whose offset ((page - 1) * pageSize) fits an int at any page size: beyond it the offset overflowed (500).</summary>
-    const int MaxPage = int.MaxValue / MaxPageSize;
-
     public static IEndpointRouteBuilder MapThankYouCallsEndpoints(this IEndpointRouteBuilder app)
     {
         var calls = app.MapGroup("/thank-you-calls").WithTags("Thank-you calls");
@@ -50,10 +44,7 @@ public static partial class ThankYouCallsEndpoints
         var errors = new Dictionary<string, string[]>();
         if (status is not null && !ThankYouCallStatus.All.Contains(status))
             errors["status"] = [$"Unknown status. Use one of: {string.Join(", ", ThankYouCallStatus.All)}."];
-        if (page is < 1 or > MaxPage)
-            errors["page"] = [$"The page must be between 1 and {MaxPage}."];
-        if (pageSize is < 1 or > MaxPageSize)
-            errors["pageSize"] = [$"The page size must be between 1 and {MaxPageSize}."];
+        var paging = Paging.Read(page, pageSize, errors);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
 
@@ -66,16 +57,11 @@ public static partial class ThankYouCallsEndpoints
             _ => query,
         };
 
-        var currentPage = page ?? 1;
-        var size = pageSize ?? DefaultPageSize;
-        var total = await query.CountAsync(cancellationToken);
-        var calls = await query
-            .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id)
-            .Skip((currentPage - 1) * size).Take(size)
-            .ToListAsync(cancellationToken);
+        var (calls, total) = await paging.ReadAsync(query
+            .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id), cancellationToken);
         var sagas = await SagasOf(db, [.. calls.Select(c => c.DonorId)], cancellationToken);
         return TypedResults.Ok(new ThankYouCallPage([.. calls.Select(c => ThankYouCallResponse.From(c, sagas.GetValueOrDefault(c.DonorId)))],
-            currentPage, size, total));
+            paging.Page, paging.PageSize, total));
     }
 
     static async Task<Results<Ok<ThankYouCallResponse>, NotFound>> GetCall(Guid id, VolunteerCoordinatorDbContext db,

@@ -12,12 +12,6 @@ namespace VolunteerCoordinator.Features.Volunteers;
 /// <summary>Sign-ups and the volunteer list.</summary>
 public static partial class VolunteersEndpoints
 {
-    const int DefaultPageSize = 20;
-    const int MaxPageSize = 100;
-
-    /// <summary>The last page whose offset ((page - 1) * pageSize) fits an int at any page size: beyond it the offset overflowed (500).</summary>
-    const int MaxPage = int.MaxValue / MaxPageSize;
-
     public static IEndpointRouteBuilder MapVolunteersEndpoints(this IEndpointRouteBuilder app)
     {
         var volunteers = app.MapGroup("/volunteers").WithTags("Volunteers");
@@ -108,10 +102,7 @@ public static partial class VolunteersEndpoints
         var errors = new Dictionary<string, string[]>();
         if (skill is not null && !VolunteerSkills.All.Contains(skill))
             errors["skill"] = [$"Unknown skill. Use one of: {string.Join(", ", VolunteerSkills.All)}."];
-        if (page is < 1 or > MaxPage)
-            errors["page"] = [$"The page must be between 1 and {MaxPage}."];
-        if (pageSize is < 1 or > MaxPageSize)
-            errors["pageSize"] = [$"The page size must be between 1 and {MaxPageSize}."];
+        var paging = Paging.Read(page, pageSize, errors);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
 
@@ -119,14 +110,9 @@ public static partial class VolunteersEndpoints
         if (skill is not null)
             query = query.Where(v => v.Skills.Contains(skill));
 
-        var currentPage = page ?? 1;
-        var size = pageSize ?? DefaultPageSize;
-        var total = await query.CountAsync(cancellationToken);
-        var volunteers = await query
-            .OrderBy(v => v.SignedUpAt).ThenBy(v => v.Id)
-            .Skip((currentPage - 1) * size).Take(size)
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new VolunteerPage([.. volunteers.Select(VolunteerResponse.From)], currentPage, size, total));
+        var (volunteers, total) = await paging.ReadAsync(query
+            .OrderBy(v => v.SignedUpAt).ThenBy(v => v.Id), cancellationToken);
+        return TypedResults.Ok(new VolunteerPage([.. volunteers.Select(VolunteerResponse.From)], paging.Page, paging.PageSize, total));
     }
 
     static async Task<Results<Ok<VolunteerResponse>, NotFound>> GetVolunteer(Guid id, VolunteerCoordinatorDbContext db,
