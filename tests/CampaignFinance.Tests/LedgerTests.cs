@@ -59,6 +59,7 @@ public sealed class LedgerTests(FinanceFixture fixture) : IClassFixture<FinanceF
     [Theory]
     [InlineData("method=bitcoin", "method")]
     [InlineData("method=2", "method")]
+    [InlineData("method=card,check", "method")]
     [InlineData("state=pending", "state")]
     [InlineData("zip=7870", "zip")]
     [InlineData("sort=name", "sort")]

@@ -68,7 +68,9 @@ public static class LedgerEndpoints
         ContributionMethod? paidBy = null;
         if (method is not null)
         {
-            if (Enum.TryParse<ContributionMethod>(method, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(method, out _))
+            // One name exactly: Enum.TryParse would read "card,check" as the flags Card | Check, which is Cash.
+            if (Enum.GetValues<ContributionMethod>().FirstOrDefault(m => string.Equals(m.ToString(), method, StringComparison.OrdinalIgnoreCase))
+                is var parsed && parsed != default)
                 paidBy = parsed;
             else
                 errors["method"] = ["Unknown method. Use one of: card, check, cash, wire."];
