@@ -4,6 +4,7 @@ using CampaignFinance.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -55,6 +56,30 @@ public sealed class IdempotentRequests(FinanceDbContext db, IOptions<Microsoft.A
             Location = location,
             CreatedAt = clock.GetUtcNow(),
         });
+    }
+
+    /// <summary>
+    /// Saves and commits the request's effect with its stored response. Null when it committed; else the request that
+    /// used the same key at the same moment and committed first (its key, on another donor, did not wait on this one's row
+    /// lock): this one is rolled back, events included, and the caller answers as a retry would be answered.
+    /// </summary>
+    public async Task<PriorRequest?> CommitAsync(IdempotentCall? call, IDbContextTransaction transaction, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return null;
+        }
+        catch (DbUpdateException exception) when (call is not null && IsUniqueViolation(exception))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            if (await FindAsync(call, cancellationToken) is { } winner)
+                return winner;
+            throw;
+        }
     }
 
     /// <summary>The answer to a stored key sent with another request: 422, nothing done.</summary>

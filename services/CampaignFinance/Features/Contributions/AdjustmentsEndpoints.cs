@@ -162,20 +162,8 @@ public static partial class AdjustmentsEndpoints
         var response = ContributionResponse.From(contribution);
         if (call is not null)
             idempotency.Record(call, StatusCodes.Status200OK, response, null);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        catch (DbUpdateException exception) when (call is not null && IdempotentRequests.IsUniqueViolation(exception))
-        {
-            // The same key was used at the same moment for another donor's contribution, which committed first.
-            await transaction.RollbackAsync(cancellationToken);
-            db.ChangeTracker.Clear();
-            if (await idempotency.FindAsync(call, cancellationToken) is not { } winner)
-                throw;
+        if (await idempotency.CommitAsync(call, transaction, cancellationToken) is { } winner)
             return winner.SameRequest ? winner.Response : IdempotentRequests.KeyReused();
-        }
 
         LogAdjusted(loggers.CreateLogger(typeof(AdjustmentsEndpoints).FullName!), entry!.Kind, contribution.Id, entry.Amount);
         return TypedResults.Ok(response);

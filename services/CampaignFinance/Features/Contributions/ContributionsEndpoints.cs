@@ -92,21 +92,8 @@ public static partial class ContributionsEndpoints
         if (call is not null)
             idempotency.Record(call, StatusCodes.Status201Created, response, location);
 
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        catch (DbUpdateException exception) when (call is not null && IdempotentRequests.IsUniqueViolation(exception))
-        {
-            // The same key was used concurrently for another donor (the row lock serializes only one donor's requests) and
-            // that request committed first. Forget this one, events included, and answer as a retry would be answered.
-            await transaction.RollbackAsync(cancellationToken);
-            db.ChangeTracker.Clear();
-            if (await idempotency.FindAsync(call, cancellationToken) is not { } winner)
-                throw;
+        if (await idempotency.CommitAsync(call, transaction, cancellationToken) is { } winner)
             return winner.SameRequest ? winner.Response : IdempotentRequests.KeyReused();
-        }
 
         LogRecorded(loggers.CreateLogger(typeof(ContributionsEndpoints).FullName!), contribution.Id, donor.Id, firstContribution);
         return TypedResults.Created(location, response);
