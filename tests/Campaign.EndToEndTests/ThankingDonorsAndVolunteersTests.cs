@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -53,6 +54,32 @@ public sealed class ThankingDonorsAndVolunteersTests(RunningSystem running, ITes
         Assert.Single(await System.MessagesToAsync(email));
         Assert.Equal(1, await SystemDatabases.OutboundMessagesAsync(email));
         Assert.Equal(1, System.Mail.CountTo(email));
+    }
+
+    [Fact]
+    public async Task The_finance_desks_refund_void_and_correction_reach_the_broker_as_the_service_user()
+    {
+        var donor = await RegisterDonorAsync("Finance Desk Donor", running.NewEmail("desk"));
+        var kept = await System.RecordContributionAsync(donor, 120m);
+        var mistake = await System.RecordContributionAsync(donor, 80m);
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var (traceparent, traceId) = CampaignApi.NewTrace();
+        var headers = new Dictionary<string, string> { ["traceparent"] = traceparent };
+
+        var refund = await CampaignApi.PostAsync(System.Finance.Client, $"/donors/{donor}/contributions/{kept.Id}/refunds",
+            new { amount = 20m, refundedOn = today, reason = "Partly returned" }, headers);
+        var voided = await CampaignApi.PostAsync(System.Finance.Client, $"/donors/{donor}/contributions/{mistake.Id}/void",
+            new { reason = "Entered twice" }, headers);
+        Assert.True(refund.Status == HttpStatusCode.OK, $"refund answered {refund.Status}: {refund.Body}");
+        Assert.True(voided.Status == HttpStatusCode.OK, $"void answered {voided.Status}: {voided.Body}");
+
+        // Each event is sent with the service's own broker user, whose permissions name the exchanges it may publish to: a
+        // new event type missing from them is refused by the broker and parks the outbox.
+        var spans = await Eventually.Until(() => Task.FromResult(running.Traces.Spans(traceId)),
+            s => s.Any(x => IsDelivery(x, "ContributionRefunded")) && s.Any(x => IsDelivery(x, "ContributionVoided")),
+            "the refund's and the void's events are delivered by CampaignFinance's relay", Flow);
+        Dump(spans);
+        Assert.Equal(0, await SystemDatabases.ParkedOutboxesAsync(Service.CampaignFinance));
     }
 
     [Fact]
