@@ -51,6 +51,16 @@ if ! dotnet build Campaign.sln -c Release -nologo -v quiet -clp:NoSummary >"$BUI
 fi
 echo "built in $((SECONDS - build_started)) s"
 
+# samples/ stands outside the solution, as a subscribing team's repository would: it takes Campaign.Contracts as a package
+# from .local/packages. Packed fresh each run; the cached copy of the same version is dropped so the restore takes this one.
+echo "packing Campaign.Contracts and building samples/ (log: $CAMPAIGN_LOG_DIR/samples-build.log)"
+rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/campaign.contracts"
+if ! { dotnet pack shared/Campaign.Contracts -c Release --no-build -o "$CAMPAIGN_LOCAL_DIR/packages" -nologo -v quiet &&
+    dotnet build samples/Subscriber.Tests -c Release -nologo -v quiet -clp:NoSummary; } >"$CAMPAIGN_LOG_DIR/samples-build.log" 2>&1 8>&-; then
+    grep -E ': error ' "$CAMPAIGN_LOG_DIR/samples-build.log" | sort -u >&2 || tail -40 "$CAMPAIGN_LOG_DIR/samples-build.log" >&2
+    fail_before_tests "test.sh: packing the contracts or building samples/ failed"
+fi
+
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
 : >"$TEST_LOG"
@@ -67,17 +77,17 @@ while (($#)); do
     esac
 done
 
-# run_phase NAME FILTER [dotnet test options...] [-- RunSettings...]: appends to the log and the trx files.
+# run_phase NAME FILTER TARGET [dotnet test options...] [-- RunSettings...]: appends to the log and the trx files.
 test_rc=0
 run_phase() {
-    local name="$1" filter="$2" rc
-    shift 2
+    local name="$1" filter="$2" target="$3" rc
+    shift 3
     [[ -z $user_filter ]] || filter="($user_filter)&($filter)"
     echo "=== tests: $name ($filter) ===" | tee -a "$TEST_LOG"
     set +e
     # One trx file per test assembly and phase (the default names never collide). A test that hangs
     # for CAMPAIGN_TEST_HANG_TIMEOUT gets its test host killed: the run fails instead of blocking CI.
-    dotnet test Campaign.sln -c Release --no-build \
+    dotnet test "$target" -c Release --no-build \
         --logger "console;verbosity=normal" \
         --logger trx \
         --results-directory "$RESULTS_DIR" \
@@ -92,8 +102,9 @@ run_phase() {
 # Most tests run with the assemblies in parallel. Tests marked [Trait("Category", "Faults")] stop or
 # restart the shared servers (deploy/local/infra rabbitmq stop, ...): they run afterwards, one
 # assembly and one test collection at a time, so that no other test sees their outage.
-run_phase main "Category!=Faults" ${runsettings[@]+-- "${runsettings[@]}"}
-run_phase faults "Category=Faults" -m:1 -- "${runsettings[@]}" \
+run_phase main "Category!=Faults" Campaign.sln ${runsettings[@]+-- "${runsettings[@]}"}
+run_phase samples "Category!=Faults" samples/Subscriber.Tests/Subscriber.Tests.csproj ${runsettings[@]+-- "${runsettings[@]}"}
+run_phase faults "Category=Faults" Campaign.sln -m:1 -- "${runsettings[@]}" \
     xUnit.ParallelizeTestCollections=false RunConfiguration.DisableParallelization=true
 
 # Sum the <Counters> of every test assembly's trx file: more reliable than the console output.

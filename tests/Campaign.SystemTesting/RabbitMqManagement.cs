@@ -68,6 +68,18 @@ public sealed class RabbitMqManagement : IDisposable
             response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>Deletes a queue and the exchange of the same name MassTransit binds it to (no-op for either that does not exist).</summary>
+    public async Task DeleteQueueAndExchangeAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (var kind in new[] { "queues", "exchanges" })
+        {
+            using var response = await _http.DeleteAsync(new Uri($"/api/{kind}/{_vhost}/{Uri.EscapeDataString(name)}", UriKind.Relative), cancellationToken);
+            if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+                response.EnsureSuccessStatusCode();
+        }
+    }
+
     /// <summary>
     /// A new virtual host where every user has the permissions it has on the campaign's (each service's user only its own
     /// exchanges and queues): a system of its own, with no other system's queues.
