@@ -62,6 +62,8 @@ public sealed class DonorCorrectionTests(FinanceFixture fixture) : IClassFixture
     [InlineData("""{"name":""}""", "name")]
     [InlineData("""{"name":null}""", "name")]
     [InlineData("""{"address":{"line1":"1 Main St","city":"Springfield","state":"ZZ","postalCode":"62701"}}""", "address.state")]
+    [InlineData("""{"occupation":"Nurse\u0000"}""", "$.occupation")]
+    [InlineData("""{"employer":42}""", "$.employer")]
     [InlineData("""{}""", "$")]
     [InlineData("""[1]""", "$")]
     public async Task A_bad_correction_is_a_400_naming_the_field(string patch, string field)

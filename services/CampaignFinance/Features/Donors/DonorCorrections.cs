@@ -6,6 +6,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace CampaignFinance.Features.Donors;
@@ -27,12 +28,12 @@ public static partial class DonorCorrections
 
     public static async Task<Results<Ok<DonorResponse>, NotFound, ValidationProblem, ProblemHttpResult>> Correct(
         Guid id, HttpRequest http, FinanceDbContext db, IPublishEndpoint publishEndpoint, TimeProvider clock, ILoggerFactory loggers,
-        CancellationToken cancellationToken)
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
     {
         if (ReadIfMatch(http) is not { } expected)
             return PreconditionRequired();
 
-        var (patch, errors) = await ReadPatchAsync(http, cancellationToken);
+        var (patch, errors) = await ReadPatchAsync(http, json.Value.SerializerOptions, cancellationToken);
         if (patch is null)
             return TypedResults.ValidationProblem(errors);
 
@@ -75,7 +76,8 @@ public static partial class DonorCorrections
     }
 
     /// <summary>The fields present in the patch, validated by the registration's rules; errors keyed like the JSON.</summary>
-    static async Task<(DonorPatch? Patch, Dictionary<string, string[]> Errors)> ReadPatchAsync(HttpRequest http,
+    /// <remarks>Read with the app's JSON options, whose converters refuse what the database cannot store (NUL characters).</remarks>
+    static async Task<(DonorPatch? Patch, Dictionary<string, string[]> Errors)> ReadPatchAsync(HttpRequest http, JsonSerializerOptions options,
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -112,7 +114,7 @@ public static partial class DonorCorrections
             CorrectDonorRequest? request = null;
             try
             {
-                request = document.RootElement.Deserialize<CorrectDonorRequest>(JsonSerializerOptions.Web);
+                request = document.RootElement.Deserialize<CorrectDonorRequest>(options);
             }
             catch (JsonException exception)
             {
