@@ -83,7 +83,9 @@ public static class HostileRequestCatalog
 
     /// <param name="fuzzer">The seeded generator.</param>
     /// <param name="donorId">A registered donor who has not given yet: a valid contribution would secure them.</param>
-    public static List<HostileRequest> Finance(Fuzzer fuzzer, Guid donorId)
+    /// <param name="contribution">Another donor's contribution (donor id, contribution id) of 100.00 received on
+    /// <see cref="ValidPastDate"/>, not refunded: a valid refund or void would write a ledger entry.</param>
+    public static List<HostileRequest> Finance(Fuzzer fuzzer, Guid donorId, (Guid DonorId, Guid Id) contribution)
     {
         ArgumentNullException.ThrowIfNull(fuzzer);
         var requests = new List<HostileRequest>();
@@ -148,6 +150,17 @@ public static class HostileRequestCatalog
             PerEndpoint));
         requests.Add(new HostileRequest("GET /reports/itemized-contributors", "year missing", HttpMethod.Get, "/reports/itemized-contributors", null, null, []));
 
+        // Refunds and voids of a real contribution: every bad field refused (a bad amount or date as 400 or 422), nothing written.
+        var adjust = $"/donors/{contribution.DonorId}/contributions/{contribution.Id}";
+        static JsonObject Refund(int i) => new() { ["amount"] = 1 + (i % 50), ["refundedOn"] = ValidPastDate, ["reason"] = $"Fuzz refund {i}" };
+        requests.AddRange(fuzzer.JsonEndpoint("POST /donors/{id}/contributions/{id}/refunds", HttpMethod.Post, _ => adjust + "/refunds", Refund,
+            [.. RefundFields()], PerEndpoint / 4));
+        static JsonObject Void(int i) => new() { ["reason"] = $"Fuzz void {i}" };
+        requests.AddRange(fuzzer.JsonEndpoint("POST /donors/{id}/contributions/{id}/void", HttpMethod.Post, _ => adjust + "/void", Void,
+            [.. ReasonFields()], PerEndpoint / 4));
+        requests.AddRange(fuzzer.Ids("POST /donors/{id}/contributions/{id}/void", HttpMethod.Post, $"/donors/{contribution.DonorId}/contributions",
+            "/void", PerEndpoint / 8, Void(0).ToJsonString()));
+
         // The ledger and Schedule A: bad filters, periods and dates.
         string[] badDates = ["", "2030-13-01", "2030-02-30", "30/01/2030", "yesterday", "2030-01-01T00:00:00Z' OR 1=1", "\u0000"];
         requests.AddRange(fuzzer.Query("GET /contributions", "/contributions",
@@ -181,6 +194,29 @@ public static class HostileRequestCatalog
         requests.AddRange(WrongMethods("/donors", "/donors", HttpMethod.Put, HttpMethod.Delete, HttpMethod.Patch));
         requests.AddRange(UnknownPaths("finance"));
         return requests;
+    }
+
+    /// <summary>A refund's fields: a missing or null amount is a full refund (valid), so it is not among them.</summary>
+    static IEnumerable<BadField> RefundFields()
+    {
+        foreach (var amount in new[] { "0", "-1", "0.001", "100.01", "1e28", "-79228162514264337593543950335" })
+            yield return new("amount", amount, $"amount {amount}");
+        foreach (var wrong in NotANumber)
+            yield return new("amount", wrong, $"amount of wrong type {wrong}");
+        yield return new("refundedOn", null, "refundedOn missing");
+        foreach (var date in new[] { "null", "\"\"", "\"2025-13-01\"", "\"2025-02-30\"", "\"2999-01-01\"", "\"2025-01-14\"", "\"yesterday\"", "20250115" })
+            yield return new("refundedOn", date, $"refundedOn {date}");
+        foreach (var field in ReasonFields())
+            yield return field;
+    }
+
+    static IEnumerable<BadField> ReasonFields()
+    {
+        yield return new("reason", null, "reason missing");
+        foreach (var reason in new[] { "null", "\"\"", "\"   \"", Quote(Chars(501)), "\"Lost\\u0000\"" })
+            yield return new("reason", reason, $"reason {Printable(reason)}");
+        foreach (var wrong in NotAString)
+            yield return new("reason", wrong, $"reason of wrong type {wrong}");
     }
 
     static IEnumerable<BadField> DonorFields()

@@ -38,7 +38,23 @@ public sealed class HttpFuzzingTests(ITestOutputHelper output)
         Assert.Equal(System.Net.HttpStatusCode.Created, registered.StatusCode);
         var donorId = (await registered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
 
-        var requests = HostileRequestCatalog.Finance(new Fuzzer(Seed), donorId);
+        // Another donor's contribution, received on the catalog's date: any refund or void that got through would write an entry.
+        using var other = await client.PostAsJsonAsync("/donors", new { name = "Fuzz Giver", email = "fuzz-giver@fuzz.example.org" });
+        var giverId = (await other.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        using var gift = await client.PostAsJsonAsync($"/donors/{giverId}/contributions",
+            new { amount = 100m, currency = "USD", receivedOn = "2025-01-15", method = "check" });
+        Assert.Equal(System.Net.HttpStatusCode.Created, gift.StatusCode);
+        var giftId = (await gift.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        // Its events delivered (their outbox rows deleted) before the database's fingerprint is taken.
+        await Eventually.Until(async () =>
+        {
+            await using var connection = new NpgsqlConnection(database.ConnectionString);
+            await connection.OpenAsync();
+            await using var count = new NpgsqlCommand("""SELECT count(*) FROM "OutboxMessage" """, connection);
+            return (long)(await count.ExecuteScalarAsync())!;
+        }, n => n == 0, "the gift's events are delivered", TimeSpan.FromSeconds(60));
+
+        var requests = HostileRequestCatalog.Finance(new Fuzzer(Seed), donorId, (giverId, giftId));
         requests.AddRange(HostileRequestCatalog.Tokens(requests, "campaign-finance"));
         await SendAllAndVerifyAsync(requests, client, service.Logs, database.ConnectionString);
     }
