@@ -103,7 +103,8 @@ start_service() {
         "$own=${!own}" ConnectionStrings__RabbitMq="$(broker_uri "$label")"
         Auth__Authority="$Auth__Authority" Auth__RequireHttpsMetadata="$Auth__RequireHttpsMetadata" Tls__TrustedCaFile="$Tls__TrustedCaFile")
     [[ -z ${DOTNET_ROOT:-} ]] || settings+=(DOTNET_ROOT="$DOTNET_ROOT")
-    [[ -z ${OTEL_EXPORTER_OTLP_ENDPOINT:-} ]] || settings+=(OTEL_EXPORTER_OTLP_ENDPOINT="$OTEL_EXPORTER_OTLP_ENDPOINT")
+    # Traces, metrics and logs go to the local dashboard (deploy/local/infra starts it), or to a collector of your own.
+    settings+=(OTEL_EXPORTER_OTLP_ENDPOINT="${OTEL_EXPORTER_OTLP_ENDPOINT:-$CAMPAIGN_DASHBOARD_OTLP}")
     # shellcheck disable=SC2153  # CAMPAIGN_SMTP_HOST comes from infra.env (campaign_export_infra_env)
     [[ $label == communications ]] && settings+=(Smtp__Host="$CAMPAIGN_SMTP_HOST" Smtp__Port="$CAMPAIGN_SMTP_PORT")
     # The demo shows a thank-you call going overdue: seconds instead of the 3 days a campaign gives its phone-bankers.
@@ -166,6 +167,7 @@ Campaign is running. Ctrl+C stops the three services.
   finance         $CAMPAIGN_FINANCE_URL   OpenAPI $CAMPAIGN_FINANCE_URL/openapi/v1.json   UI $CAMPAIGN_FINANCE_URL/scalar
   volunteers      $CAMPAIGN_VOLUNTEERS_URL   OpenAPI $CAMPAIGN_VOLUNTEERS_URL/openapi/v1.json   UI $CAMPAIGN_VOLUNTEERS_URL/scalar
   communications  $CAMPAIGN_COMMUNICATIONS_URL   OpenAPI $CAMPAIGN_COMMUNICATIONS_URL/openapi/v1.json   UI $CAMPAIGN_COMMUNICATIONS_URL/scalar
+  Telemetry       $CAMPAIGN_DASHBOARD_URL (the .NET Aspire dashboard: traces, metrics and logs of the three services)
   Sign-in         $CAMPAIGN_ISSUER_URL (local token issuer)   a token: tools/token --scope "finance.read"
                   curl -H "Authorization: Bearer \$(tools/token --scope finance.read)" $CAMPAIGN_FINANCE_URL/donors
   RabbitMQ        $CAMPAIGN_RABBITMQ_MANAGEMENT_URL   user $CAMPAIGN_RABBITMQ_USER, password: CAMPAIGN_RABBITMQ_PASSWORD in $CAMPAIGN_CREDENTIALS_FILE

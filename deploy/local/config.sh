@@ -18,6 +18,9 @@ CAMPAIGN_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 : "${CAMPAIGN_SMTP_PORT:=55025}"
 # The token issuer sits below the ephemeral port range (32768 and up), where an outgoing connection could hold its port.
 : "${CAMPAIGN_ISSUER_PORT:=5100}"
+: "${CAMPAIGN_DASHBOARD_PORT:=5110}"
+# Where the dashboard receives OpenTelemetry (OTLP over gRPC): the services export there when run.sh starts them.
+: "${CAMPAIGN_DASHBOARD_OTLP_PORT:=5111}"
 : "${CAMPAIGN_FINANCE_PORT:=5101}"
 : "${CAMPAIGN_VOLUNTEERS_PORT:=5102}"
 : "${CAMPAIGN_COMMUNICATIONS_PORT:=5103}"
@@ -37,6 +40,8 @@ CAMPAIGN_VOLUNTEERS_DB=volunteer_coordinator
 CAMPAIGN_COMMUNICATIONS_DB=communications
 
 CAMPAIGN_PG_BIN=/usr/lib/postgresql/15/bin
+# The .NET Aspire dashboard, from NuGet (tools/Campaign.Dashboard fetches it): traces, metrics and logs on one page.
+CAMPAIGN_DASHBOARD_VERSION=13.6.5
 CAMPAIGN_CREDENTIALS_FILE="$CAMPAIGN_LOCAL_DIR/credentials.env"
 CAMPAIGN_INFRA_ENV_FILE="$CAMPAIGN_LOCAL_DIR/infra.env"
 CAMPAIGN_LOG_DIR="$CAMPAIGN_LOCAL_DIR/logs"

@@ -59,6 +59,7 @@ public sealed class ThankingDonorsAndVolunteersTests(RunningSystem running, ITes
     [Fact]
     public async Task The_finance_desks_refund_void_and_correction_reach_the_broker_as_the_service_user()
     {
+        var parkedBefore = await SystemDatabases.ParkedOutboxesAsync(Service.CampaignFinance);
         var donor = await RegisterDonorAsync("Finance Desk Donor", running.NewEmail("desk"));
         var kept = await System.RecordContributionAsync(donor, 120m);
         var mistake = await System.RecordContributionAsync(donor, 80m);
@@ -79,7 +80,7 @@ public sealed class ThankingDonorsAndVolunteersTests(RunningSystem running, ITes
             s => s.Any(x => IsDelivery(x, "ContributionRefunded")) && s.Any(x => IsDelivery(x, "ContributionVoided")),
             "the refund's and the void's events are delivered by CampaignFinance's relay", Flow);
         Dump(spans);
-        Assert.Equal(0, await SystemDatabases.ParkedOutboxesAsync(Service.CampaignFinance));
+        Assert.Equal(parkedBefore, await SystemDatabases.ParkedOutboxesAsync(Service.CampaignFinance));
     }
 
     [Fact]
