@@ -62,6 +62,7 @@ public sealed class LedgerTests(FinanceFixture fixture) : IClassFixture<FinanceF
     [InlineData("method=card,check", "method")]
     [InlineData("state=pending", "state")]
     [InlineData("zip=7870", "zip")]
+    [InlineData("zip=78701abcde", "zip")]
     [InlineData("sort=name", "sort")]
     [InlineData("receivedFrom=2031-02-01&receivedTo=2031-01-01", "receivedFrom")]
     [InlineData("minAmount=10&maxAmount=5", "minAmount")]

@@ -1,6 +1,5 @@
 using Campaign.ServiceDefaults;
 using CampaignFinance.Data;
-using CampaignFinance.Features.Donors;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -83,7 +82,7 @@ public static class LedgerEndpoints
             else
                 errors["state"] = [$"Unknown state. Use one of: {string.Join(", ", States.Keys)}."];
         }
-        if (zip is not null && !(zip.Length is 5 or 10 && DonorForm.Zip5(zip) is { } five && five.All(char.IsAsciiDigit)))
+        if (zip is not null && !IsZip(zip))
             errors["zip"] = ["The ZIP code must be five digits (12345) or ZIP+4 (12345-6789)."];
         if (sort is not null && !Sorts.Contains(sort))
             errors["sort"] = [$"Unknown order. Use one of: {string.Join(", ", Sorts)}."];
@@ -107,14 +106,17 @@ public static class LedgerEndpoints
             query = query.Where(c => db.Donors.Any(d => d.Id == c.DonorId && d.PostalCode != null && d.PostalCode.StartsWith(zip)));
         if (!string.IsNullOrWhiteSpace(employer))
         {
-            var pattern = "%" + employer.Trim().Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal)
-                .Replace("_", @"\_", StringComparison.Ordinal) + "%";
-            query = query.Where(c => db.Donors.Any(d => d.Id == c.DonorId && d.Employer != null && EF.Functions.ILike(d.Employer, pattern, @"\")));
+            var pattern = TextSearch.Containing(employer);
+            query = query.Where(c => db.Donors.Any(d => d.Id == c.DonorId && d.Employer != null && EF.Functions.ILike(d.Employer, pattern, TextSearch.Escape)));
         }
 
         var (items, total) = await paging.ReadAsync(Sort(query, sort), cancellationToken);
         return TypedResults.Ok(new ContributionPage([.. items.Select(ContributionResponse.From)], paging.Page, paging.PageSize, total));
     }
+
+    /// <summary>12345 or 12345-6789.</summary>
+    static bool IsZip(string zip) =>
+        zip.Length is 5 or 10 && zip[..5].All(char.IsAsciiDigit) && (zip.Length == 5 || (zip[5] == '-' && zip[6..].All(char.IsAsciiDigit)));
 
     /// <summary>The state as SQL: the same rules as <see cref="ContributionLedger.Of"/>.</summary>
     static IQueryable<Contribution> InState(IQueryable<Contribution> query, ContributionState state) => state switch

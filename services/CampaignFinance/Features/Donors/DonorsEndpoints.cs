@@ -179,8 +179,8 @@ public static partial class DonorsEndpoints
         var query = db.Donors.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(name))
         {
-            var pattern = "%" + EscapeLike(name.Trim()) + "%";
-            query = query.Where(d => EF.Functions.ILike(d.Name, pattern, @"\"));
+            var pattern = TextSearch.Containing(name);
+            query = query.Where(d => EF.Functions.ILike(d.Name, pattern, TextSearch.Escape));
         }
         if (!string.IsNullOrWhiteSpace(email))
         {
@@ -192,12 +192,6 @@ public static partial class DonorsEndpoints
             .OrderBy(d => d.RegisteredAt).ThenBy(d => d.Id), cancellationToken);
         return TypedResults.Ok(new DonorPage([.. donors.Select(DonorResponse.From)], paging.Page, paging.PageSize, total));
     }
-
-    /// <summary>A name is matched literally: % and _ in it are not wildcards.</summary>
-    static string EscapeLike(string value) =>
-        value.Replace(@"\", @"\\", StringComparison.Ordinal)
-            .Replace("%", @"\%", StringComparison.Ordinal)
-            .Replace("_", @"\_", StringComparison.Ordinal);
 
     static async Task<Results<Ok<DonorDetails>, NotFound>> GetDonor(Guid id, FinanceDbContext db, TimeProvider clock, HttpResponse http,
         CancellationToken cancellationToken)
