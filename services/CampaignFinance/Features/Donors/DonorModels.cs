@@ -56,10 +56,14 @@ public sealed record PostalAddress(string Line1, string? Line2, string City, str
     public static PostalAddress? From(Donor donor)
     {
         ArgumentNullException.ThrowIfNull(donor);
-        return donor is { AddressLine1: { } line1, City: { } city, State: { } state, PostalCode: { } postalCode }
-            ? new PostalAddress(line1, donor.AddressLine2, city, state, postalCode)
-            : null;
+        return Of(donor.AddressLine1, donor.AddressLine2, donor.City, donor.State, donor.PostalCode);
     }
+
+    /// <summary>The address stored in these columns, or null when a required part is missing (no address was given).</summary>
+    public static PostalAddress? Of(string? line1, string? line2, string? city, string? state, string? postalCode) =>
+        line1 is not null && city is not null && state is not null && postalCode is not null
+            ? new PostalAddress(line1, line2, city, state, postalCode)
+            : null;
 }
 
 /// <summary>A donor.</summary>

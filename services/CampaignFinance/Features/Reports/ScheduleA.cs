@@ -126,9 +126,7 @@ public static class ScheduleA
 
     static ScheduleAContributor Contributor(ScheduleARow row, List<ScheduleAContribution> contributions)
     {
-        var address = row is { AddressLine1: { } line1, City: { } city, State: { } state, PostalCode: { } zip }
-            ? new PostalAddress(line1, row.AddressLine2, city, state, zip)
-            : null;
+        var address = PostalAddress.Of(row.AddressLine1, row.AddressLine2, row.City, row.State, row.PostalCode);
         List<string> missing = [];
         if (address is null)
             missing.Add("address");
