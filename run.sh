@@ -21,6 +21,7 @@ SERVICES=(
     "finance CampaignFinance $CAMPAIGN_FINANCE_PORT"
     "volunteers VolunteerCoordinator $CAMPAIGN_VOLUNTEERS_PORT"
     "communications Communications $CAMPAIGN_COMMUNICATIONS_PORT"
+    "operations Operations $CAMPAIGN_OPERATIONS_PORT"
 )
 # Each service's own broker user (infra.env): CAMPAIGN_FINANCE_RABBITMQ, CAMPAIGN_VOLUNTEERS_RABBITMQ, ...
 broker_uri() { local key="CAMPAIGN_${1^^}_RABBITMQ"; printf '%s' "${!key}"; }
@@ -97,11 +98,20 @@ start_service() {
     rm -f "$pidfile"
     # Each service starts with its own settings only (env -i): not the other services' database and broker logins, the
     # administrator's, or the operators' client secret that this shell holds.
-    local own="ConnectionStrings__$project"
     local settings=(PATH="$PATH" HOME="$HOME" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-        ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Development Database__ApplyMigrations=true
-        "$own=${!own}" ConnectionStrings__RabbitMq="$(broker_uri "$label")"
+        ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Development
         Auth__Authority="$Auth__Authority" Auth__RequireHttpsMetadata="$Auth__RequireHttpsMetadata" Tls__TrustedCaFile="$Tls__TrustedCaFile")
+    if [[ $label == operations ]]; then
+        # The operators' page: the three services' addresses, its client at the issuer, the broker's monitoring user.
+        settings+=(Operations__ClientSecret="$CAMPAIGN_OPERATIONS_PAGE_SECRET"
+            Operations__Services__CampaignFinance="$CAMPAIGN_FINANCE_URL" Operations__Services__VolunteerCoordinator="$CAMPAIGN_VOLUNTEERS_URL"
+            Operations__Services__Communications="$CAMPAIGN_COMMUNICATIONS_URL"
+            Operations__RabbitMq__ManagementUrl="$CAMPAIGN_RABBITMQ_MANAGEMENT_URL" Operations__RabbitMq__User=operations
+            Operations__RabbitMq__Password="$CAMPAIGN_OPERATIONS_RABBITMQ_PASSWORD" Operations__RabbitMq__VirtualHost="$CAMPAIGN_RABBITMQ_VHOST")
+    else
+        local own="ConnectionStrings__$project"
+        settings+=(Database__ApplyMigrations=true "$own=${!own}" ConnectionStrings__RabbitMq="$(broker_uri "$label")")
+    fi
     [[ -z ${DOTNET_ROOT:-} ]] || settings+=(DOTNET_ROOT="$DOTNET_ROOT")
     # Traces, metrics and logs go to the local dashboard (deploy/local/infra starts it), or to a collector of your own.
     settings+=(OTEL_EXPORTER_OTLP_ENDPOINT="${OTEL_EXPORTER_OTLP_ENDPOINT:-$CAMPAIGN_DASHBOARD_OTLP}")
@@ -163,16 +173,18 @@ done
 
 cat <<INFO
 
-Campaign is running. Ctrl+C stops the three services.
+Campaign is running. Ctrl+C stops the three services and the operators' page.
   finance         $CAMPAIGN_FINANCE_URL   OpenAPI $CAMPAIGN_FINANCE_URL/openapi/v1.json   UI $CAMPAIGN_FINANCE_URL/scalar
   volunteers      $CAMPAIGN_VOLUNTEERS_URL   OpenAPI $CAMPAIGN_VOLUNTEERS_URL/openapi/v1.json   UI $CAMPAIGN_VOLUNTEERS_URL/scalar
   communications  $CAMPAIGN_COMMUNICATIONS_URL   OpenAPI $CAMPAIGN_COMMUNICATIONS_URL/openapi/v1.json   UI $CAMPAIGN_COMMUNICATIONS_URL/scalar
+  Operations      $CAMPAIGN_OPERATIONS_URL (outboxes, parked units of work, queues, error queues; sign in as
+                  "operator", password: CAMPAIGN_OPERATOR_PASSWORD in $CAMPAIGN_CREDENTIALS_FILE)
   Telemetry       $CAMPAIGN_DASHBOARD_URL (the .NET Aspire dashboard: traces, metrics and logs of the three services)
   Sign-in         $CAMPAIGN_ISSUER_URL (local token issuer)   a token: tools/token --scope "finance.read"
                   curl -H "Authorization: Bearer \$(tools/token --scope finance.read)" $CAMPAIGN_FINANCE_URL/donors
   RabbitMQ        $CAMPAIGN_RABBITMQ_MANAGEMENT_URL   user $CAMPAIGN_RABBITMQ_USER, password: CAMPAIGN_RABBITMQ_PASSWORD in $CAMPAIGN_CREDENTIALS_FILE
   Mail sent       $CAMPAIGN_MAIL_DIR/new (Maildir: one file per message)
-  Logs            $CAMPAIGN_LOG_DIR/{finance,volunteers,communications}.log
+  Logs            $CAMPAIGN_LOG_DIR/{finance,volunteers,communications,operations}.log
 INFO
 
 # ---- demo hook --------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ CAMPAIGN_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 : "${CAMPAIGN_FINANCE_PORT:=5101}"
 : "${CAMPAIGN_VOLUNTEERS_PORT:=5102}"
 : "${CAMPAIGN_COMMUNICATIONS_PORT:=5103}"
+# The operators' page (services/Operations).
+: "${CAMPAIGN_OPERATIONS_PORT:=5104}"
 
 # Everything generated at run time (data, logs, credentials) lives here; .local/ is git-ignored.
 : "${CAMPAIGN_LOCAL_DIR:=$CAMPAIGN_REPO_ROOT/.local}"

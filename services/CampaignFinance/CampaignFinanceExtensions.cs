@@ -39,7 +39,6 @@ public static class CampaignFinanceExtensions
         app.MapLedgerEndpoints();
         app.MapAdjustmentsEndpoints();
         app.MapReportsEndpoints();
-        app.MapOutboxAdministration<FinanceDbContext>().RequireScope("outbox.admin");
         return app;
     }
 }

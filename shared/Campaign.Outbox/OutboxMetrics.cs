@@ -21,10 +21,13 @@ public sealed class OutboxMetrics
     readonly Counter<long> _massTransitDelivery;
     readonly Counter<long> _massTransitDeliveryErrors;
     readonly Dictionary<string, OutboxBacklog> _backlogs = [];
+    readonly Dictionary<string, DeliveryLagHistory> _lagHistories = [];
+    readonly TimeProvider _clock;
 
-    public OutboxMetrics(IMeterFactory meterFactory)
+    public OutboxMetrics(IMeterFactory meterFactory, TimeProvider clock)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
+        _clock = clock;
         var meter = meterFactory.Create(MeterName);
         _delivered = meter.CreateCounter<long>("campaign.outbox.delivered", "{message}", "Messages the broker confirmed");
         _failures = meter.CreateCounter<long>("campaign.outbox.delivery_failures", "{message}", "Failed sends, by reason (message or broker)");
@@ -49,7 +52,29 @@ public sealed class OutboxMetrics
 
     internal void Delivered(string dbContext, int count) => _delivered.Add(count, new KeyValuePair<string, object?>("db.context", dbContext));
 
-    internal void Lag(string dbContext, TimeSpan lag) => _lag.Record(lag.TotalMilliseconds, new KeyValuePair<string, object?>("db.context", dbContext));
+    internal void Lag(string dbContext, TimeSpan lag)
+    {
+        _lag.Record(lag.TotalMilliseconds, new KeyValuePair<string, object?>("db.context", dbContext));
+        LagHistory(dbContext).Record(lag);
+    }
+
+    /// <summary>The last hour of delivery lag of the outbox in <paramref name="dbContext"/> (the DbContext's type name), in this process.</summary>
+    public DeliveryLagHistory LagHistory(string dbContext)
+    {
+        lock (_lagHistories)
+        {
+            if (!_lagHistories.TryGetValue(dbContext, out var history))
+                _lagHistories[dbContext] = history = new DeliveryLagHistory(_clock);
+            return history;
+        }
+    }
+
+    /// <summary>The last backlog figures the relay measured for <paramref name="dbContext"/>, or null before the first.</summary>
+    public OutboxBacklog? Backlog(string dbContext)
+    {
+        lock (_backlogs)
+            return _backlogs.GetValueOrDefault(dbContext);
+    }
 
     internal void Failed(string dbContext, string reason) =>
         _failures.Add(1, new KeyValuePair<string, object?>("db.context", dbContext), new KeyValuePair<string, object?>("reason", reason));

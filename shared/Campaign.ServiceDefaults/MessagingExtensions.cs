@@ -1,6 +1,7 @@
 using System.Net.Security;
 using Campaign.Outbox;
 using MassTransit;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,6 +34,9 @@ public static class MessagingExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConsumerWatchdog>());
         builder.Services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<ConsumerWatchdog>());
         builder.Services.AddHealthChecks().AddCheck<ConsumerWatchdog>("consumers", tags: ["live", "ready"]);
+
+        // The outbox's figures and parked units of work for the operators (MapDefaultEndpoints maps them).
+        builder.Services.AddSingleton(new OutboxAdministration(app => app.MapOutboxAdministration<TDbContext>().RequireScope(OutboxAdministration.Scope)));
 
         builder.Services.AddMassTransit(bus =>
         {
@@ -97,6 +101,12 @@ public static class MessagingExtensions
     }
 
     sealed class ServiceOutboxMarker<TDbContext>;
+
+    /// <summary>Maps <c>/admin/outbox</c> for the service's own outbox, behind the operators' scope.</summary>
+    internal sealed record OutboxAdministration(Action<IEndpointRouteBuilder> Map)
+    {
+        public const string Scope = "outbox.admin";
+    }
 
     /// <summary>
     /// A plain RabbitMQ.Client connection to the broker of <c>ConnectionStrings:RabbitMq</c>, beside MassTransit's, for checks

@@ -115,6 +115,8 @@ public static class ServiceDefaultsExtensions
         if (app.Services.GetService<IServiceProviderIsService>()?.IsService(typeof(Audit.IAuditStore)) == true)
             app.MapAuditTrail();
 
+        app.Services.GetService<MessagingExtensions.OutboxAdministration>()?.Map(app);
+
         // The API's description is for its developers, not for whoever can reach a production port.
         if (app.Environment.IsDevelopment())
         {

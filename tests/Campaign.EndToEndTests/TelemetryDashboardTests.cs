@@ -27,14 +27,8 @@ public sealed class TelemetryDashboardTests(TelemetryDashboardTests.DashboardSys
         Assert.Equal(HttpStatusCode.Created, (await system.RecordContributionAsync(donor, 60m, traceparent: traceparent)).Status);
         await Eventually.Until(async () => await SystemDatabases.ThankYouCallsAsync(donor) == 1, "the donor's thank-you call is created", Flow);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium(),
-            Headless = true,
-            Args = ["--no-sandbox"], // the tests may run as root
-        });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 2400 } });
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.NewPageAsync();
         var detail = new Uri(new Uri(TestInfrastructure.Get("CAMPAIGN_DASHBOARD_URL")), $"traces/detail/{traceId}");
 
         // The consumers' spans arrive within the exporter's batch interval (5 s): look again until all are there.
@@ -54,11 +48,6 @@ public sealed class TelemetryDashboardTests(TelemetryDashboardTests.DashboardSys
         if (Environment.GetEnvironmentVariable("CAMPAIGN_SCREENSHOTS") is { Length: > 0 } folder)
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, "dashboard-trace.png"), FullPage = false });
     }
-
-    /// <summary>Debian's Chromium (deploy/local/infra installs it): Playwright's own browser downloads are not needed.</summary>
-    static string Chromium() =>
-        new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
-        ?? throw new InvalidOperationException("Chromium is not installed: deploy/local/infra up installs it (apt-get install chromium).");
 
     /// <summary>The three services, exporting their telemetry to the dashboard.</summary>
     public sealed class DashboardSystem : IAsyncLifetime

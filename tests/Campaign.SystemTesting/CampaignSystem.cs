@@ -103,7 +103,7 @@ public sealed class CampaignSystem : IAsyncDisposable
             });
 
             var perService = new Dictionary<Service, IReadOnlyDictionary<string, string>>();
-            foreach (var service in Enum.GetValues<Service>())
+            foreach (var service in ServiceList.WithDatabase)
             {
                 var database = await TestDatabase.CreateAsync($"empty_{service}");
                 owned.Add(() => database.DisposeAsync().AsTask());
@@ -133,6 +133,20 @@ public sealed class CampaignSystem : IAsyncDisposable
         IReadOnlyDictionary<Service, IReadOnlyDictionary<string, string>>? perService = null) =>
         new($"{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N")[..6]}", settings, perService);
 
+    /// <summary>The operators' page (services/Operations) over this system's services, once <see cref="StartOperationsPageAsync"/> ran.</summary>
+    public ServiceProcess? OperationsPage { get; private set; }
+
+    /// <summary>Starts the operators' page, pointed at the three running services, and waits until it is ready.</summary>
+    public async Task<ServiceProcess> StartOperationsPageAsync()
+    {
+        var page = new ServiceProcess(Service.Operations, LogFolder, Services.ToDictionary(
+            s => $"Operations__Services__{s.Service}", s => s.BaseAddress.ToString()));
+        OperationsPage = page;
+        page.Start();
+        await page.WaitUntilReadyAsync();
+        return page;
+    }
+
     /// <summary>Stops every service gracefully (SIGKILL after a while).</summary>
     public async Task StopAsync() => await Task.WhenAll(Services.Select(s => s.StopAsync()));
 
@@ -161,6 +175,8 @@ public sealed class CampaignSystem : IAsyncDisposable
         if (Eventually.Describe == DescribeAsync)
             Eventually.Describe = null;
         await Task.WhenAll(Services.Select(s => s.DisposeAsync().AsTask()));
+        if (OperationsPage is not null)
+            await OperationsPage.DisposeAsync();
         RabbitMq.Dispose();
         foreach (var dispose in _owned)
             await dispose();

@@ -105,6 +105,63 @@ public sealed class RabbitMqManagement : IDisposable
         [property: JsonPropertyName("write")] string Write,
         [property: JsonPropertyName("read")] string Read);
 
+    /// <summary>
+    /// Takes <paramref name="exchange"/> out of what <paramref name="user"/> may write on the campaign's virtual host, as an
+    /// operator's mistake would; disposing the result puts the user's permissions back as they were.
+    /// </summary>
+    public async Task<IAsyncDisposable> RefuseWritesAsync(string user, string exchange, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(exchange);
+        var path = new Uri($"/api/permissions/{_vhost}/{Uri.EscapeDataString(user)}", UriKind.Relative);
+        var before = await _http.GetFromJsonAsync<Permission>(path, cancellationToken)
+            ?? throw new InvalidOperationException($"The broker user {user} has no permissions on the virtual host.");
+        // A lookahead in front of the user's own pattern: everything it allowed, except this one exchange.
+        await PutAsync($"^(?!{System.Text.RegularExpressions.Regex.Escape(exchange)}$)(?:{before.Write})");
+        return new Restore(() => PutAsync(before.Write));
+
+        async Task PutAsync(string write)
+        {
+            using var response = await _http.PutAsJsonAsync(path, new { configure = before.Configure, write, read = before.Read }, CancellationToken.None);
+            response.EnsureSuccessStatusCode();
+        }
+    }
+
+    sealed class Restore(Func<Task> restore) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await restore();
+    }
+
+    /// <summary>Declares a durable classic queue (no-op if it exists with the same settings).</summary>
+    public async Task DeclareQueueAsync(string name, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.PutAsJsonAsync(new Uri($"/api/queues/{_vhost}/{Uri.EscapeDataString(name)}", UriKind.Relative),
+            new { durable = true }, cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Publishes a message straight to a queue (through the default exchange), with AMQP properties and headers.</summary>
+    public async Task PublishToQueueAsync(string queue, string body, string messageId, IReadOnlyDictionary<string, object> headers,
+        CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.PostAsJsonAsync(new Uri($"/api/exchanges/{_vhost}/amq.default/publish", UriKind.Relative), new
+        {
+            properties = new Dictionary<string, object>
+            {
+                ["message_id"] = messageId,
+                ["content_type"] = "application/vnd.masstransit+json",
+                ["delivery_mode"] = 2,
+                ["headers"] = headers,
+            },
+            routing_key = queue,
+            payload = body,
+            payload_encoding = "string",
+        }, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var routed = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(cancellationToken);
+        if (!routed.GetProperty("routed").GetBoolean())
+            throw new InvalidOperationException($"The broker routed the message to no queue named {queue}.");
+    }
+
     /// <summary>The open client connections of every virtual host: who, where, and whether over TLS.</summary>
     public async Task<IReadOnlyList<ConnectionInfo>> ConnectionsAsync(CancellationToken cancellationToken = default) =>
         await _http.GetFromJsonAsync<List<ConnectionInfo>>(new Uri("/api/connections", UriKind.Relative), cancellationToken) ?? [];

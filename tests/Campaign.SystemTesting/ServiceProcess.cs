@@ -20,7 +20,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     // Settings that must come from us, not from whatever environment the test runner inherited.
     static readonly string[] OwnedPrefixes =
-        ["ConnectionStrings__", "ASPNETCORE_", "DOTNET_URLS", "DOTNET_ENVIRONMENT", "Database__", "Smtp__", "Mail__", "Outbox__", "OTEL_", "Logging__", "Auth__", "Tls__",
+        ["ConnectionStrings__", "ASPNETCORE_", "DOTNET_URLS", "DOTNET_ENVIRONMENT", "Database__", "Smtp__", "Mail__", "Outbox__", "Operations__", "OTEL_", "Logging__", "Auth__", "Tls__",
          // The runner's environment holds every service's logins and the operators' client secret: none is the service's.
          "CAMPAIGN_"];
 
@@ -93,9 +93,6 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            [$"ConnectionStrings__{name}"] = TestInfrastructure.Get($"ConnectionStrings__{name}"),
-            ["ConnectionStrings__RabbitMq"] = TestInfrastructure.BrokerOf(name),
-            ["Database__ApplyMigrations"] = "true",
             ["Auth__Authority"] = TestTokens.IssuerUrl.ToString(),
             ["Auth__RequireHttpsMetadata"] = "false",
             ["Tls__TrustedCaFile"] = TestInfrastructure.Get("Tls__TrustedCaFile"),
@@ -106,6 +103,19 @@ public sealed class ServiceProcess : IAsyncDisposable
             ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
             ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
         };
+        if (service == Service.Operations)
+        {
+            // The services' addresses are the running system's: CampaignSystem.StartOperationsPageAsync adds them.
+            settings["Operations__ClientSecret"] = TestInfrastructure.Get("CAMPAIGN_OPERATIONS_PAGE_SECRET");
+            settings["Operations__RabbitMq__ManagementUrl"] = TestInfrastructure.Get("CAMPAIGN_RABBITMQ_MANAGEMENT_URL");
+            settings["Operations__RabbitMq__User"] = "operations";
+            settings["Operations__RabbitMq__Password"] = TestInfrastructure.Get("CAMPAIGN_OPERATIONS_RABBITMQ_PASSWORD");
+            settings["Operations__RabbitMq__VirtualHost"] = TestInfrastructure.Get("CAMPAIGN_RABBITMQ_VHOST");
+            return settings;
+        }
+        settings[$"ConnectionStrings__{name}"] = TestInfrastructure.Get($"ConnectionStrings__{name}");
+        settings["ConnectionStrings__RabbitMq"] = TestInfrastructure.BrokerOf(name);
+        settings["Database__ApplyMigrations"] = "true";
         if (service == Service.Communications)
         {
             settings["Smtp__Host"] = TestInfrastructure.Get("CAMPAIGN_SMTP_HOST");

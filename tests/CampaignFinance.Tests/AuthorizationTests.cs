@@ -21,6 +21,7 @@ public sealed class AuthorizationTests(FinanceFixture fixture) : IClassFixture<F
         ["POST /donors/{donorId:guid}/contributions/{contributionId:guid}/void"] = "finance.write",
         ["GET /reports/itemized-contributors"] = "finance.reports",
         ["GET /reports/schedule-a"] = "finance.reports",
+        ["GET /admin/outbox/"] = "outbox.admin",
         ["GET /admin/outbox/parked"] = "outbox.admin",
         ["POST /admin/outbox/parked/{outboxId:guid}/release"] = "outbox.admin",
         ["GET /audit"] = "audit.read",

@@ -11,6 +11,9 @@ public sealed class AuthorizationTests(CommunicationsFixture fixture) : IClassFi
         ["GET /messages/"] = "communications.read",
         ["POST /messages/search"] = "communications.read",
         ["GET /messages/{id:guid}"] = "communications.read",
+        ["GET /admin/outbox/"] = "outbox.admin",
+        ["GET /admin/outbox/parked"] = "outbox.admin",
+        ["POST /admin/outbox/parked/{outboxId:guid}/release"] = "outbox.admin",
         ["GET /audit"] = "audit.read",
     };
 

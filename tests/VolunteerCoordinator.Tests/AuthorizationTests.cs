@@ -15,6 +15,9 @@ public sealed class AuthorizationTests(VolunteerCoordinatorFixture fixture) : IC
         ["GET /thank-you-calls/{id:guid}"] = "volunteers.read",
         ["POST /thank-you-calls/{id:guid}/assign"] = "calls.assign",
         ["POST /thank-you-calls/{id:guid}/complete"] = "calls.assign",
+        ["GET /admin/outbox/"] = "outbox.admin",
+        ["GET /admin/outbox/parked"] = "outbox.admin",
+        ["POST /admin/outbox/parked/{outboxId:guid}/release"] = "outbox.admin",
         ["GET /audit"] = "audit.read",
     };
 

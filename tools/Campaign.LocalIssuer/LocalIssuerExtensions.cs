@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -28,6 +29,9 @@ public static class LocalIssuerExtensions
             throw new InvalidOperationException("No client is configured under 'Issuer:Clients'.");
         if (options.Clients.FirstOrDefault(c => c.Secret.Length < 16 || c.Secret.StartsWith("change-me", StringComparison.OrdinalIgnoreCase)) is { } weak)
             throw new InvalidOperationException($"The secret of client '{weak.Id}' is empty, short or still .env.example's placeholder: set a real one.");
+        if (options.People.FirstOrDefault(p => p.Subject.Length == 0 || p.Password.Length < 16) is { } careless)
+            throw new InvalidOperationException($"Person '{careless.Subject}' under 'Issuer:People' has no subject or a password shorter than 16 characters.");
+        builder.Services.AddSingleton(options);
 
         // Kept for the process's lifetime: the signing key is used by every token.
         var rsa = RSA.Create();
@@ -38,7 +42,9 @@ public static class LocalIssuerExtensions
         {
             server.SetIssuer(url);
             server.SetTokenEndpointUris("connect/token");
+            server.SetAuthorizationEndpointUris("connect/authorize");
             server.AllowClientCredentialsFlow();
+            server.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange();
             server.AllowCustomFlow(CampaignScopes.PersonGrant);
             server.RegisterScopes([.. CampaignScopes.Audiences.Keys]);
             server.SetAccessTokenLifetime(options.AccessTokenLifetime);
@@ -52,7 +58,14 @@ public static class LocalIssuerExtensions
             server.Configure(o => o.ClientAuthenticationMethods.Remove(ClientAuthenticationMethods.PrivateKeyJwt));
 
             // Loopback only: the local issuer is plain HTTP (the services' TLS is separate).
-            server.UseAspNetCore().DisableTransportSecurityRequirement();
+            // The authorization endpoint passes through to PeopleSignIn, which signs the person in.
+            server.UseAspNetCore().DisableTransportSecurityRequirement().EnableAuthorizationEndpointPassthrough();
+
+            server.AddEventHandler<ValidateAuthorizationRequestContext>(handler => handler.UseInlineHandler(context =>
+            {
+                ValidateAuthorizationRequest(context, clients);
+                return default;
+            }));
 
             server.AddEventHandler<ValidateTokenRequestContext>(handler => handler.UseInlineHandler(context =>
             {
@@ -68,8 +81,33 @@ public static class LocalIssuerExtensions
 
         // A configuration mistake stops the start, not the first token request.
         builder.Services.AddOptions<OpenIddictServerOptions>().ValidateOnStart();
+        builder.AddPeopleSignIn();
         return builder;
     }
+
+    /// <summary>Degraded mode has no application store: the client and where it may send the person back are checked here.</summary>
+    static void ValidateAuthorizationRequest(ValidateAuthorizationRequestContext context, Dictionary<string, IssuerClient> clients)
+    {
+        if (context.ClientId is null || !clients.TryGetValue(context.ClientId, out var client) || client.RedirectUris.Count == 0)
+        {
+            context.Reject(Errors.InvalidClient, "This client may not sign people in.");
+            return;
+        }
+        if (!Uri.TryCreate(context.RedirectUri, UriKind.Absolute, out var redirect) || !client.RedirectUris.Any(allowed => SameRedirect(allowed, redirect)))
+        {
+            context.Reject(Errors.InvalidRequest, "The redirect_uri is not one registered for this client.");
+            return;
+        }
+        var refused = context.Request.GetScopes().Except([.. client.Scopes, Scopes.OpenId], StringComparer.Ordinal).ToList();
+        if (refused.Count > 0)
+            context.Reject(Errors.InvalidScope, $"This client may not ask for: {string.Join(' ', refused)}.");
+    }
+
+    /// <summary>Equal, or (RFC 8252, 7.3) a registered loopback IP address without a port and the same address on any port.</summary>
+    static bool SameRedirect(Uri allowed, Uri redirect) =>
+        Uri.Compare(allowed, redirect, UriComponents.AbsoluteUri, UriFormat.UriEscaped, StringComparison.Ordinal) == 0
+        || (allowed.IsLoopback && IPAddress.TryParse(allowed.Host, out _) && allowed.IsDefaultPort && redirect.Scheme == allowed.Scheme
+            && redirect.Host == allowed.Host && redirect.PathAndQuery == allowed.PathAndQuery);
 
     static void ValidateClient(ValidateTokenRequestContext context, Dictionary<string, IssuerClient> clients)
     {
@@ -84,6 +122,11 @@ public static class LocalIssuerExtensions
             context.Reject(Errors.UnauthorizedClient, "This client may not ask for tokens on behalf of people.");
             return;
         }
+        if (context.Request.IsClientCredentialsGrantType() && client.RedirectUris.Count > 0)
+        {
+            context.Reject(Errors.UnauthorizedClient, "A client that signs people in gets tokens for them only, not for itself.");
+            return;
+        }
 
         // Degraded mode has no permission store: each client's scopes are checked here.
         var refused = context.Request.GetScopes().Except(client.Scopes, StringComparer.Ordinal).ToList();
@@ -93,6 +136,9 @@ public static class LocalIssuerExtensions
 
     static void SignIn(HandleTokenRequestContext context, Dictionary<string, IssuerClient> clients)
     {
+        // A code is redeemed by OpenIddict itself: the principal PeopleSignIn signed in comes back from it.
+        if (context.Request.IsAuthorizationCodeGrantType())
+            return;
         var client = clients[context.Request.ClientId!];
         var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
         if (context.Request.IsClientCredentialsGrantType())
@@ -119,10 +165,18 @@ public static class LocalIssuerExtensions
         var requested = context.Request.GetScopes();
         var scopes = requested.IsEmpty ? [.. client.Scopes] : requested;
         identity.SetClaim(Claims.ClientId, client.Id);
+        context.SignIn(new ClaimsPrincipal(identity.WithScopes(scopes)));
+    }
+
+    /// <summary>The scopes, the services they are for (audiences), and which claims go into which token.</summary>
+    internal static ClaimsIdentity WithScopes(this ClaimsIdentity identity, IEnumerable<string> scopes)
+    {
         identity.SetScopes(scopes);
         identity.SetResources(scopes.SelectMany(s => CampaignScopes.Audiences.GetValueOrDefault(s, [])).Distinct(StringComparer.Ordinal));
-        identity.SetDestinations(static _ => [Destinations.AccessToken]);
-        context.SignIn(new ClaimsPrincipal(identity));
+        // The signed-in person's web application learns who signed in from the identity token; the rest is for the services.
+        identity.SetDestinations(static claim => claim.Type is Claims.Subject or Claims.Name
+            ? [Destinations.AccessToken, Destinations.IdentityToken] : [Destinations.AccessToken]);
+        return identity;
     }
 
     /// <summary>A key id derived from the public key, so a rotated key gets a new one.</summary>

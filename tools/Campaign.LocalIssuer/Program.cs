@@ -9,4 +9,6 @@ builder.AddLocalIssuer();
 
 var app = builder.Build();
 app.MapGet("/health", () => "ok");
+app.MapPeopleSignIn();
+app.MapGet("/signin-done", () => "Signed in. Go back to the page that sent you here.");
 app.Run();

@@ -103,7 +103,7 @@ public sealed class Report
 
         // Drained: outboxes, queues; error queues as they were.
         var outboxes = new List<string>();
-        foreach (var service in Enum.GetValues<Service>())
+        foreach (var service in ServiceList.WithDatabase)
         {
             var (pending, parked) = await SystemState.OutboxAsync(service, started);
             if (pending > 0 || parked > 0)
