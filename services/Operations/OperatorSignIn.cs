@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Campaign.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.Extensions.Options;
 
@@ -16,15 +17,20 @@ public static class OperatorSignIn
 {
     public const string Scope = "outbox.admin";
     public const string Policy = "operator";
+    const string CookieOrBearer = "cookie-or-bearer";
 
     public static void AddOperatorSignIn(this IHostApplicationBuilder builder)
     {
         builder.Services.Configure<RequiredSettings>(s => s.Keys.Add($"{OperationsOptions.Section}:{nameof(OperationsOptions.ClientSecret)}"));
         builder.Services.AddAuthentication(o =>
             {
-                o.DefaultScheme = CookieAuthenticationDefaults.AuthenticationScheme;
+                o.DefaultScheme = CookieOrBearer;
                 o.DefaultChallengeScheme = OpenIdConnectDefaults.AuthenticationScheme;
             })
+            // A browser has the session cookie; tools/error-queues sends the operator's bearer token (audience "operations").
+            .AddPolicyScheme(CookieOrBearer, null, policy => policy.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                    ? JwtBearerDefaults.AuthenticationScheme : CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(cookie =>
             {
                 cookie.Cookie.Name = "campaign-operations";

@@ -12,7 +12,7 @@ public static class CampaignScopes
     /// </summary>
     public const string PersonGrant = "urn:campaign:grant-type:person";
 
-    const string Finance = "campaign-finance", Volunteers = "volunteer-coordinator", Communications = "communications";
+    const string Finance = "campaign-finance", Volunteers = "volunteer-coordinator", Communications = "communications", Operations = "operations";
 
     public static IReadOnlyDictionary<string, string[]> Audiences { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
@@ -23,7 +23,8 @@ public static class CampaignScopes
         ["volunteers.write"] = [Volunteers],
         ["calls.assign"] = [Volunteers],
         ["communications.read"] = [Communications],
-        ["outbox.admin"] = [Finance, Volunteers, Communications],
+        // The operators' page passes the operator's token on to each service; tools/error-queues calls the page with one.
+        ["outbox.admin"] = [Finance, Volunteers, Communications, Operations],
         ["audit.read"] = [Finance, Volunteers, Communications],
     };
 }

@@ -112,7 +112,8 @@ public sealed class PoisonMessageTests(ITestOutputHelper output)
         // The re-drive of the README moves a message back onto its queue, where it is consumed again (and, its cause not
         // fixed, fails again: back in the error queue after the retries).
         var redriven = poison.First(p => p.Kind == "refused by its consumer");
-        var moved = await ErrorQueuesTool.RunAsync("redrive", redriven.Queue);
+        var page = await system.StartOperationsPageAsync();
+        var moved = await ErrorQueuesTool.RunAsync(page.BaseAddress, "redrive", redriven.Queue);
         output.WriteLine(moved.Trim());
         await Eventually.Until(async () =>
             {
