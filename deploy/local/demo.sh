@@ -222,6 +222,19 @@ echo "  The same as CSV (Accept: text/csv), first lines:"
 curl -sS -H "Authorization: Bearer $CALLER" -H "Accept: text/csv" "$FINANCE/reports/schedule-a?from=$period-01-01&to=$today" |
     head -n 3 | sed 's/^/    /'
 
+# ---- 7. the operators' page ---------------------------------------------------------------------------------
+if [[ -n ${CAMPAIGN_OPERATIONS_URL:-} ]]; then
+    echo
+    say "the operators' page: $CAMPAIGN_OPERATIONS_URL (in a browser: sign in as operator, CAMPAIGN_OPERATOR_PASSWORD in .local/credentials.env)"
+    CALLER="$(token --subject demo-operator --scope outbox.admin)"
+    echo "  What it shows now (GET /api/overview, as the operator):"
+    api GET "$CAMPAIGN_OPERATIONS_URL/api/overview" | jq -r '.services[] |
+        (.outbox.outbox // {}) as $o |
+        "    \(.name): outbox backlog \($o.pending // "?"), parked \($o.parked // "?"), delivered in the last hour \([$o.lagLastHour[]?.delivered] | add // 0)" +
+        (if (.queues | length) > 0 then "; consumers: " + (.queues | map("\(.name) \(.consumers)") | join(", ")) else "" end) +
+        "; error queues: " + (if (.errorQueues | length) == 0 then "none" else (.errorQueues | map("\(.name) \(.messages)") | join(", ")) end)'
+fi
+
 echo
 echo "Audit trail of Alex's donor record (CampaignFinance, GET /audit, as the data-protection officer):"
 CALLER="$AUDITOR"

@@ -10,6 +10,12 @@ public sealed class OperationsOptions
 
     public string? ClientSecret { get; set; }
 
+    /// <summary>
+    /// The identity provider's address as people's browsers reach it, when it differs from <c>Auth:Authority</c>, the
+    /// address the page itself uses (compose: browsers on the host's port, the page over the compose network).
+    /// </summary>
+    public Uri? SignInAuthority { get; set; }
+
     /// <summary>Each service by its name (<c>CampaignFinance</c>) and base address; its queues are the ones named after it.</summary>
     public Dictionary<string, Uri> Services { get; } = new(StringComparer.Ordinal);
 

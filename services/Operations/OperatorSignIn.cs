@@ -68,6 +68,11 @@ public static class OperatorSignIn
                         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                         context.HandleResponse();
                     }
+                    else if (operations.Value.SignInAuthority is { } browsers)
+                    {
+                        var endpoint = new UriBuilder(context.ProtocolMessage.IssuerAddress) { Scheme = browsers.Scheme, Host = browsers.Host, Port = browsers.Port };
+                        context.ProtocolMessage.IssuerAddress = endpoint.Uri.ToString();
+                    }
                     return Task.CompletedTask;
                 };
                 oidc.Events.OnTokenValidated = context =>

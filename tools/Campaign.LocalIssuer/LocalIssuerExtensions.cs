@@ -29,8 +29,9 @@ public static class LocalIssuerExtensions
             throw new InvalidOperationException("No client is configured under 'Issuer:Clients'.");
         if (options.Clients.FirstOrDefault(c => c.Secret.Length < 16 || c.Secret.StartsWith("change-me", StringComparison.OrdinalIgnoreCase)) is { } weak)
             throw new InvalidOperationException($"The secret of client '{weak.Id}' is empty, short or still .env.example's placeholder: set a real one.");
-        if (options.People.FirstOrDefault(p => p.Subject.Length == 0 || p.Password.Length < 16) is { } careless)
-            throw new InvalidOperationException($"Person '{careless.Subject}' under 'Issuer:People' has no subject or a password shorter than 16 characters.");
+        if (options.People.FirstOrDefault(p => p.Subject.Length == 0 || p.Password.Length < 16
+                || p.Password.StartsWith("change-me", StringComparison.OrdinalIgnoreCase)) is { } careless)
+            throw new InvalidOperationException($"Person '{careless.Subject}' under 'Issuer:People' has no subject, or a password that is short or still .env.example's placeholder.");
         builder.Services.AddSingleton(options);
 
         // Kept for the process's lifetime: the signing key is used by every token.
