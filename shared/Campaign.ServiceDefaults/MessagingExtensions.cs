@@ -13,6 +13,7 @@ namespace Campaign.ServiceDefaults;
 public static class MessagingExtensions
 {
     internal const string RabbitMqKey = "ConnectionStrings:RabbitMq";
+    internal const string QuorumQueuesKey = "Messaging:QuorumQueues";
 
     /// <summary>
     /// MassTransit over RabbitMQ (<c>ConnectionStrings:RabbitMq</c>, an amqp:// URI), with the service's outbox and inbox
@@ -42,6 +43,19 @@ public static class MessagingExtensions
         {
             configure(bus);
             bus.AddServiceOutbox<TDbContext>();
+
+            // Quorum queues by default: replicated over the cluster's nodes (a lost node loses no message) and MassTransit
+            // gives their _error and _skipped queues the same type. A broker that cannot have them sets
+            // Messaging:QuorumQueues=false. An existing queue keeps its type: RabbitMQ refuses to declare it as the other
+            // one, so switching means draining and deleting the old queues first (docs/deploy.md).
+            bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
+            {
+                if (endpoint is IRabbitMqReceiveEndpointConfigurator queue
+                    && context.GetRequiredService<IConfiguration>().GetValue(QuorumQueuesKey, defaultValue: true))
+                {
+                    queue.SetQuorumQueue();
+                }
+            });
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 var configuration = context.GetRequiredService<IConfiguration>();

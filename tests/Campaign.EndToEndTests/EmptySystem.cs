@@ -23,7 +23,8 @@ public sealed class EmptySystem : IAsyncLifetime
         {
             ["ThankYouCalls__CallDeadline"] = $"00:00:{CallDeadlineSeconds:00}",
         });
-        StartOutput = System.Services.ToDictionary(s => s.Service, s => s.ReadLog());
+        var page = await System.StartOperationsPageAsync();
+        StartOutput = System.Services.Append(page).ToDictionary(s => s.Service, s => s.ReadLog());
     }
 
     public async Task DisposeAsync()

@@ -40,6 +40,8 @@ public sealed partial class FirstRunTests(EmptySystem first) : IClassFixture<Emp
         Assert.Contains("(1 thank-you letter)", output, StringComparison.Ordinal);
         Assert.Matches(@"donor-thank-you-letter\s+sent\s+alex\.rivera\+", output);
         Assert.DoesNotMatch(@"donor-thank-you-letter\s+\w+\s+jordan", output);
+        // The operators' page, as the operator: CampaignFinance's outbox has delivered this run's events, nothing is parked.
+        Assert.Matches(@"CampaignFinance: outbox backlog \d+, parked 0, delivered in the last hour [1-9]", output);
         // The audit trail names the payment processor (its own client and token) as who registered Alex and recorded the gifts.
         Assert.Matches(@"payment-processor\s+RegisterDonor\s+201", output);
         Assert.Matches(@"payment-processor\s+RecordContribution\s+201", output);
@@ -57,6 +59,7 @@ public sealed partial class FirstRunTests(EmptySystem first) : IClassFixture<Emp
         start.Environment["CAMPAIGN_VOLUNTEERS_URL"] = system.Volunteers.BaseAddress.ToString().TrimEnd('/');
         start.Environment["CAMPAIGN_COMMUNICATIONS_URL"] = system.Communications.BaseAddress.ToString().TrimEnd('/');
         start.Environment["CAMPAIGN_MAIL_DIR"] = TestInfrastructure.Get("CAMPAIGN_MAIL_DIR");
+        start.Environment["CAMPAIGN_OPERATIONS_URL"] = system.OperationsPage!.BaseAddress.ToString().TrimEnd('/');
         start.Environment["CAMPAIGN_DEMO_CALL_DEADLINE_SECONDS"] = EmptySystem.CallDeadlineSeconds.ToString(CultureInfo.InvariantCulture);
 
         using var demo = Process.Start(start)!;

@@ -23,6 +23,21 @@ public sealed class ThankingDonorsAndVolunteersTests(RunningSystem running, ITes
     CampaignSystem System => running.System;
 
     [Fact]
+    public async Task Every_queue_of_the_services_and_their_error_queues_is_a_quorum_queue()
+    {
+        // The services declared them at start: each consumer's queue, and the _error queues of those that faulted before.
+        string[] prefixes = ["volunteer-coordinator-", "communications-"];
+        var queues = (await running.System.RabbitMq.QueuesAsync())
+            .Where(q => prefixes.Any(p => q.Name.StartsWith(p, StringComparison.Ordinal)) && !q.Name.Contains("-bus-", StringComparison.Ordinal)
+                && !q.Name.Contains("-check-", StringComparison.Ordinal))
+            .ToList();
+        Assert.Contains(queues, q => q.Name == "communications-donor-secured");
+        Assert.Contains(queues, q => q.Name == "volunteer-coordinator-donor-secured");
+        var classic = queues.Where(q => q.Type != "quorum").Select(q => $"{q.Name} ({q.Type})").ToList();
+        Assert.True(classic.Count == 0, $"Not quorum queues: {string.Join(", ", classic)}");
+    }
+
+    [Fact]
     public async Task A_first_contribution_gets_one_thank_you_call_and_one_thank_you_email_and_a_second_contribution_adds_none()
     {
         var email = running.NewEmail("donor");

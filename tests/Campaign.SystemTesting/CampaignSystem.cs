@@ -116,6 +116,7 @@ public sealed class CampaignSystem : IAsyncDisposable
 
             var system = await StartAsync(null, perService, readyTimeout);
             system._owned.AddRange(owned);
+            system._virtualHost = vhost;
             return system;
         }
         catch
@@ -127,6 +128,7 @@ public sealed class CampaignSystem : IAsyncDisposable
     }
 
     readonly List<Func<Task>> _owned = [];
+    string? _virtualHost; // a system of its own on the broker (StartOnEmptyServersAsync), else the campaign's
 
     /// <summary>The three services, not started: change their <see cref="ServiceProcess.Settings"/> first, then start them.</summary>
     public static CampaignSystem Create(IReadOnlyDictionary<string, string>? settings = null,
@@ -139,8 +141,10 @@ public sealed class CampaignSystem : IAsyncDisposable
     /// <summary>Starts the operators' page, pointed at the three running services, and waits until it is ready.</summary>
     public async Task<ServiceProcess> StartOperationsPageAsync()
     {
-        var page = new ServiceProcess(Service.Operations, LogFolder, Services.ToDictionary(
-            s => $"Operations__Services__{s.Service}", s => s.BaseAddress.ToString()));
+        var settings = Services.ToDictionary(s => $"Operations__Services__{s.Service}", s => s.BaseAddress.ToString());
+        if (_virtualHost is not null)
+            settings["Operations__RabbitMq__VirtualHost"] = _virtualHost;
+        var page = new ServiceProcess(Service.Operations, LogFolder, settings);
         OperationsPage = page;
         page.Start();
         await page.WaitUntilReadyAsync();

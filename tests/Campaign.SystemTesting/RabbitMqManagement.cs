@@ -19,7 +19,8 @@ public sealed record QueueInfo(
     [property: JsonPropertyName("messages")] long Messages,
     [property: JsonPropertyName("messages_ready")] long Ready,
     [property: JsonPropertyName("messages_unacknowledged")] long Unacknowledged,
-    [property: JsonPropertyName("consumers")] int Consumers)
+    [property: JsonPropertyName("consumers")] int Consumers,
+    [property: JsonPropertyName("type")] string? Type = null)
 {
     public bool IsErrorQueue => Name.EndsWith("_error", StringComparison.Ordinal);
 }
