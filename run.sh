@@ -107,7 +107,8 @@ start_service() {
             Operations__Services__CampaignFinance="$CAMPAIGN_FINANCE_URL" Operations__Services__VolunteerCoordinator="$CAMPAIGN_VOLUNTEERS_URL"
             Operations__Services__Communications="$CAMPAIGN_COMMUNICATIONS_URL"
             Operations__RabbitMq__ManagementUrl="$CAMPAIGN_RABBITMQ_MANAGEMENT_URL" Operations__RabbitMq__User=operations
-            Operations__RabbitMq__Password="$CAMPAIGN_OPERATIONS_RABBITMQ_PASSWORD" Operations__RabbitMq__VirtualHost="$CAMPAIGN_RABBITMQ_VHOST")
+            Operations__RabbitMq__Password="$CAMPAIGN_OPERATIONS_RABBITMQ_PASSWORD" Operations__RabbitMq__VirtualHost="$CAMPAIGN_RABBITMQ_VHOST"
+            ConnectionStrings__RabbitMq="$CAMPAIGN_OPERATIONS_RABBITMQ")
     else
         local own="ConnectionStrings__$project"
         settings+=(Database__ApplyMigrations=true "$own=${!own}" ConnectionStrings__RabbitMq="$(broker_uri "$label")")

@@ -8,6 +8,6 @@ builder.AddCampaignFinance();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapCampaignFinanceEndpoints();
-app.Run();
+return await app.RunServiceAsync(args);
 
 public partial class Program;

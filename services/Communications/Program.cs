@@ -8,6 +8,6 @@ builder.AddCommunications();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapCommunicationsEndpoints();
-app.Run();
+return await app.RunServiceAsync(args);
 
 public partial class Program;

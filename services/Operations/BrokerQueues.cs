@@ -4,7 +4,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Campaign.ServiceDefaults;
 using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
 
 namespace Operations;
 
@@ -25,12 +28,14 @@ public sealed record FaultedMessage(string? MessageId, string? MessageType, stri
 public sealed record Redrive(int Moved, long Left, string? StoppedBecause);
 
 /// <summary>
-/// The RabbitMQ management HTTP API: queues with their depth and consumers, the first messages of an error queue, and
-/// redrive (from <c>&lt;queue&gt;_error</c> back to <c>&lt;queue&gt;</c>, each message published to the queue before it is
-/// taken out of the error queue, so a failure in between leaves a copy rather than a loss).
+/// The broker as the operators see it: queues with their depth and consumers and the first messages of an error queue
+/// (the RabbitMQ management HTTP API), and redrive from <c>&lt;queue&gt;_error</c> back to <c>&lt;queue&gt;</c> (AMQP).
 /// </summary>
-public sealed class BrokerQueues(HttpClient http, IOptions<OperationsOptions> options)
+public sealed class BrokerQueues(HttpClient http, IOptions<OperationsOptions> options, IConfiguration configuration)
 {
+    /// <summary>The page's AMQP connection (its monitoring user), for redrive: the same setting as a service's.</summary>
+    public const string AmqpKey = "ConnectionStrings:RabbitMq";
+
     BrokerManagementOptions Broker => options.Value.RabbitMq;
 
     string VirtualHost => Uri.EscapeDataString(Broker.VirtualHost);
@@ -55,41 +60,53 @@ public sealed class BrokerQueues(HttpClient http, IOptions<OperationsOptions> op
         })];
     }
 
-    /// <summary>Moves up to <paramref name="limit"/> of the messages now in <c>{queue}_error</c> back to <paramref name="queue"/>.</summary>
+    /// <summary>
+    /// Moves up to <paramref name="limit"/> of the messages now in <c>{queue}_error</c> back to <paramref name="queue"/>, over
+    /// AMQP: each is taken unacknowledged, published to the queue, and acknowledged only once the broker confirmed the
+    /// publish. A failure in between leaves it in the error queue (at worst also on the queue, where the inbox turns a
+    /// second delivery away); nothing is lost. Only as many as were there when it started: a redriven message that fails
+    /// again comes back after its retries and must not go round.
+    /// </summary>
     public async Task<Redrive> RedriveAsync(string queue, int limit, CancellationToken cancellationToken)
     {
         var errorQueue = queue + "_error";
-        // Only what is there now: a redriven message that fails again comes back to the error queue, and must not go round.
-        var waiting = (await GetAsync(errorQueue, limit, requeue: true, truncate: 64, cancellationToken))
-            .Select(m => m!["properties"]?["message_id"]?.ToString()).ToList();
+        var factory = MessagingExtensions.CheckConnection(configuration, "operations page redrive")
+            ?? throw new InvalidOperationException($"Setting '{AmqpKey}' must be an amqp:// or amqps:// URI.");
+        await using var connection = await factory.CreateConnectionAsync(cancellationToken);
+        await using var channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
+        var waiting = Math.Min(limit, (await channel.QueueDeclarePassiveAsync(errorQueue, cancellationToken)).MessageCount);
         var moved = 0;
         string? stopped = null;
-        while (moved < waiting.Count)
+        while (moved < waiting)
         {
-            var head = (await GetAsync(errorQueue, 1, requeue: true, truncate: 50_000_000, cancellationToken)).FirstOrDefault();
-            var id = head?["properties"]?["message_id"]?.ToString();
-            if (head is null || id is null || !waiting.Skip(moved).Contains(id))
+            var message = await channel.BasicGetAsync(errorQueue, autoAck: false, cancellationToken);
+            if (message is null)
+                break;
+            var properties = new BasicProperties(message.BasicProperties);
+            // A redriven message starts afresh: MassTransit writes new fault headers if it fails again.
+            if (properties.Headers is { } headers)
             {
-                stopped = head is null ? null : "the error queue changed meanwhile (another redrive?)";
+                foreach (var name in headers.Keys.Where(k => k.StartsWith("MT-Fault-", StringComparison.Ordinal)
+                    || k.StartsWith("MT-Reason", StringComparison.Ordinal) || k.StartsWith("MT-Host-", StringComparison.Ordinal)).ToList())
+                {
+                    headers.Remove(name);
+                }
+            }
+            try
+            {
+                await channel.BasicPublishAsync("", queue, mandatory: true, properties, message.Body, cancellationToken);
+            }
+            catch (PublishException e)
+            {
+                await channel.BasicNackAsync(message.DeliveryTag, multiple: false, requeue: true, cancellationToken);
+                stopped = e.IsReturn ? $"the broker has no queue named {queue}; the message stays in {errorQueue}" : $"the broker refused the message ({e.Message})";
                 break;
             }
-            if (!await PublishAsync(queue, head, withoutFault: true, cancellationToken))
-            {
-                stopped = $"the broker routed the message to no queue named {queue}; it stays in {errorQueue}";
-                break;
-            }
-            var taken = (await GetAsync(errorQueue, 1, requeue: false, truncate: 50_000_000, cancellationToken)).FirstOrDefault();
-            if (taken?["properties"]?["message_id"]?.ToString() != id)
-            {
-                // Someone took the head meanwhile: put back what this took, and stop (one message may now be on both queues).
-                if (taken is not null)
-                    await PublishAsync(errorQueue, taken, withoutFault: false, cancellationToken);
-                stopped = "the error queue changed while moving a message; one message may now be on both queues";
-                break;
-            }
+            await channel.BasicAckAsync(message.DeliveryTag, multiple: false, cancellationToken);
             moved++;
         }
-        var left = (await ListAsync(cancellationToken)).FirstOrDefault(q => q.Name == errorQueue)?.Messages ?? 0;
+        var left = (await channel.QueueDeclarePassiveAsync(errorQueue, cancellationToken)).MessageCount;
         return new Redrive(moved, left, stopped);
     }
 
@@ -101,28 +118,6 @@ public sealed class BrokerQueues(HttpClient http, IOptions<OperationsOptions> op
             ["encoding"] = "auto",
             ["truncate"] = truncate,
         }, cancellationToken) ?? [];
-
-    async Task<bool> PublishAsync(string queue, JsonNode message, bool withoutFault, CancellationToken cancellationToken)
-    {
-        var properties = message["properties"]!.DeepClone().AsObject();
-        if (withoutFault && properties["headers"] is JsonObject headers)
-        {
-            // A redriven message starts afresh: MassTransit writes new fault headers if it fails again.
-            foreach (var name in headers.Select(h => h.Key).Where(k => k.StartsWith("MT-Fault-", StringComparison.Ordinal)
-                || k.StartsWith("MT-Reason", StringComparison.Ordinal) || k.StartsWith("MT-Host-", StringComparison.Ordinal)).ToList())
-            {
-                headers.Remove(name);
-            }
-        }
-        var result = await SendAsync<JsonObject>(HttpMethod.Post, $"exchanges/{VirtualHost}/amq.default/publish", new JsonObject
-        {
-            ["properties"] = properties,
-            ["routing_key"] = queue,
-            ["payload"] = message["payload"]?.DeepClone(),
-            ["payload_encoding"] = message["payload_encoding"]?.DeepClone(),
-        }, cancellationToken);
-        return result?["routed"]?.GetValue<bool>() == true;
-    }
 
     async Task<T?> SendAsync<T>(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken)
     {

@@ -19,7 +19,7 @@ public static class OperationsExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.Configure<OperationsOptions>(builder.Configuration.GetSection(OperationsOptions.Section));
         builder.Services.Configure<RequiredSettings>(s => s.Keys.AddRange(
-            [$"{OperationsOptions.Section}:RabbitMq:ManagementUrl", $"{OperationsOptions.Section}:RabbitMq:User", $"{OperationsOptions.Section}:RabbitMq:Password"]));
+            [BrokerQueues.AmqpKey, $"{OperationsOptions.Section}:RabbitMq:ManagementUrl", $"{OperationsOptions.Section}:RabbitMq:User", $"{OperationsOptions.Section}:RabbitMq:Password"]));
         builder.AddOperatorSignIn();
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddHttpClient<ServiceOutboxes>(http => http.Timeout = TimeSpan.FromSeconds(10));

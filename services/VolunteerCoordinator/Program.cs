@@ -8,6 +8,6 @@ builder.AddVolunteerCoordinator();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapVolunteerCoordinatorEndpoints();
-app.Run();
+return await app.RunServiceAsync(args);
 
 public partial class Program;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
@@ -32,8 +33,27 @@ public static class DatabaseExtensions
 
         builder.Services.AddScoped<Audit.IAuditStore, Audit.AuditStore<TDbContext>>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TDbContext>>($"database-{connectionName}", tags: ["ready"]);
-        builder.Services.AddHostedService(services => ActivatorUtilities.CreateInstance<DatabaseMigrator<TDbContext>>(services, key));
+        builder.Services.AddSingleton<IDatabaseMigrator>(services => ActivatorUtilities.CreateInstance<DatabaseMigrator<TDbContext>>(services, key));
+        builder.Services.AddHostedService(services => (DatabaseMigrator<TDbContext>)services.GetRequiredService<IDatabaseMigrator>());
         return builder;
+    }
+
+    /// <summary>
+    /// Runs the service; with the argument <c>migrate</c>, only applies its database's migrations and exits (0 when done):
+    /// what a deployment's migration job runs (deploy/k8s), so that no service instance changes the schema as it starts.
+    /// </summary>
+    public static async Task<int> RunServiceAsync(this WebApplication app, string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (args is not ["migrate"])
+        {
+            await app.RunAsync();
+            return 0;
+        }
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        foreach (var migrator in app.Services.GetServices<IDatabaseMigrator>())
+            await migrator.MigrateAsync(stop.Token);
+        return 0;
     }
 
     /// <summary>The options run for every DbContext (each request, each consume): parse each connection string once.</summary>
@@ -69,16 +89,24 @@ sealed class DatabaseHealthCheck<TDbContext>(TDbContext dbContext) : IHealthChec
 /// Applies migrations at start when asked to; a database that is down is waited for, not crashed on. Any other failure (a
 /// malformed connection string, a wrong password, a database that does not exist) stops the start naming the setting.
 /// </summary>
+interface IDatabaseMigrator
+{
+    Task MigrateAsync(CancellationToken cancellationToken);
+}
+
 sealed partial class DatabaseMigrator<TDbContext>(string settingKey, IServiceScopeFactory scopeFactory, IConfiguration configuration,
     ILogger<DatabaseMigrator<TDbContext>> logger)
-    : IHostedService
+    : IHostedService, IDatabaseMigrator
     where TDbContext : DbContext
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!configuration.GetValue<bool>("Database:ApplyMigrations"))
-            return;
+        if (configuration.GetValue<bool>("Database:ApplyMigrations"))
+            await MigrateAsync(cancellationToken);
+    }
 
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
         var delay = TimeSpan.FromMilliseconds(500);
         while (true)
         {

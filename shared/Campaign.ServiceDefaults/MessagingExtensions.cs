@@ -126,7 +126,7 @@ public static class MessagingExtensions
     /// A plain RabbitMQ.Client connection to the broker of <c>ConnectionStrings:RabbitMq</c>, beside MassTransit's, for checks
     /// that must not trust the bus's own view; null when the setting is not an amqp(s) URI (the bus reports that).
     /// </summary>
-    internal static ConnectionFactory? CheckConnection(IConfiguration configuration, string purpose)
+    public static ConnectionFactory? CheckConnection(IConfiguration configuration, string purpose)
     {
         if (!Uri.TryCreate(configuration[RabbitMqKey], UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
             return null;

@@ -143,7 +143,11 @@ public sealed class CampaignSystem : IAsyncDisposable
     {
         var settings = Services.ToDictionary(s => $"Operations__Services__{s.Service}", s => s.BaseAddress.ToString());
         if (_virtualHost is not null)
+        {
             settings["Operations__RabbitMq__VirtualHost"] = _virtualHost;
+            settings["ConnectionStrings__RabbitMq"] = new UriBuilder(TestInfrastructure.Get("CAMPAIGN_OPERATIONS_RABBITMQ"))
+                { Path = "/" + Uri.EscapeDataString(_virtualHost) }.Uri.ToString();
+        }
         var page = new ServiceProcess(Service.Operations, LogFolder, settings);
         OperationsPage = page;
         page.Start();

@@ -111,6 +111,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             settings["Operations__RabbitMq__User"] = "operations";
             settings["Operations__RabbitMq__Password"] = TestInfrastructure.Get("CAMPAIGN_OPERATIONS_RABBITMQ_PASSWORD");
             settings["Operations__RabbitMq__VirtualHost"] = TestInfrastructure.Get("CAMPAIGN_RABBITMQ_VHOST");
+            settings["ConnectionStrings__RabbitMq"] = TestInfrastructure.Get("CAMPAIGN_OPERATIONS_RABBITMQ");
             return settings;
         }
         settings[$"ConnectionStrings__{name}"] = TestInfrastructure.Get($"ConnectionStrings__{name}");
