@@ -61,6 +61,14 @@ if ! { dotnet pack shared/Campaign.Contracts -c Release --no-build -o "$CAMPAIGN
     fail_before_tests "test.sh: packing the contracts or building samples/ failed"
 fi
 
+# The Kubernetes manifests' offline validator (tools/k8s-validate: the API schemas as an npm package), installed from the
+# lock file; the tests render every overlay with kubectl kustomize and check it with it.
+echo "installing tools/k8s-validate (npm ci; log: $CAMPAIGN_LOG_DIR/k8s-validate-install.log)"
+if ! npm ci --prefix tools/k8s-validate --no-audit --no-fund >"$CAMPAIGN_LOG_DIR/k8s-validate-install.log" 2>&1 8>&-; then
+    tail -20 "$CAMPAIGN_LOG_DIR/k8s-validate-install.log" >&2
+    fail_before_tests "test.sh: npm ci in tools/k8s-validate failed"
+fi
+
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
 : >"$TEST_LOG"
