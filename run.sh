@@ -6,6 +6,8 @@
 #   ./run.sh [--no-build] [--demo]
 #     --no-build  use the existing Release build
 #     --demo      once all are ready, run deploy/local/demo.sh (if present) against the running services
+#   CAMPAIGN_INSTANCES=2 ./run.sh        2 instances of each service (the second on its port + 100, and so on)
+#   CAMPAIGN_RABBITMQ_NODES=3 ./run.sh   the services on a local 3-node RabbitMQ cluster (deploy/local/infra cluster up)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 # shellcheck source=deploy/local/config.sh
@@ -23,8 +25,17 @@ SERVICES=(
     "communications Communications $CAMPAIGN_COMMUNICATIONS_PORT"
     "operations Operations $CAMPAIGN_OPERATIONS_PORT"
 )
-# Each service's own broker user (infra.env): CAMPAIGN_FINANCE_RABBITMQ, CAMPAIGN_VOLUNTEERS_RABBITMQ, ...
-broker_uri() { local key="CAMPAIGN_${1^^}_RABBITMQ"; printf '%s' "${!key}"; }
+INSTANCES="${CAMPAIGN_INSTANCES:-1}"
+NODES="${CAMPAIGN_RABBITMQ_NODES:-1}"
+[[ $INSTANCES =~ ^[1-9]$ && $NODES =~ ^[1-9]$ ]] || { echo "[run] error: CAMPAIGN_INSTANCES and CAMPAIGN_RABBITMQ_NODES take 1 to 9" >&2; exit 1; }
+# Each service's own broker user (infra.env): CAMPAIGN_FINANCE_RABBITMQ, CAMPAIGN_VOLUNTEERS_RABBITMQ, ...; on a cluster,
+# the same user at the cluster's first node (Messaging__BrokerNodes lists them all).
+broker_uri() {
+    local key="CAMPAIGN_${1^^}_RABBITMQ" uri first="${CAMPAIGN_RABBITMQ_CLUSTER_NODES%%,*}"
+    uri="${!key}"
+    ((NODES == 1)) || uri="${uri/:$CAMPAIGN_RABBITMQ_TLS_PORT\//:${first##*:}/}"
+    printf '%s' "$uri"
+}
 
 say() { printf '[run] %s\n' "$*"; }
 die() { printf '[run] error: %s\n' "$*" >&2; exit 1; }
@@ -34,12 +45,13 @@ for arg in "$@"; do
     case $arg in
         --no-build) build=0 ;;
         --demo) demo=1 ;;
-        -h | --help) sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h | --help) sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) die "unknown argument: $arg (see ./run.sh --help)" ;;
     esac
 done
 
 deploy/local/infra up
+((NODES == 1)) || CAMPAIGN_RABBITMQ_NODES="$NODES" deploy/local/infra cluster up
 campaign_export_infra_env
 mkdir -p "$CAMPAIGN_LOG_DIR"
 
@@ -101,25 +113,27 @@ start_service() {
     local settings=(PATH="$PATH" HOME="$HOME" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
         ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Development
         Auth__Authority="$Auth__Authority" Auth__RequireHttpsMetadata="$Auth__RequireHttpsMetadata" Tls__TrustedCaFile="$Tls__TrustedCaFile")
-    if [[ $label == operations ]]; then
+    if [[ $label == operations* ]]; then
         # The operators' page: the three services' addresses, its client at the issuer, the broker's monitoring user.
         settings+=(Operations__ClientSecret="$CAMPAIGN_OPERATIONS_PAGE_SECRET"
             Operations__Services__CampaignFinance="$CAMPAIGN_FINANCE_URL" Operations__Services__VolunteerCoordinator="$CAMPAIGN_VOLUNTEERS_URL"
             Operations__Services__Communications="$CAMPAIGN_COMMUNICATIONS_URL"
-            Operations__RabbitMq__ManagementUrl="$CAMPAIGN_RABBITMQ_MANAGEMENT_URL" Operations__RabbitMq__User=operations
+            Operations__RabbitMq__ManagementUrl="$( ((NODES == 1)) && echo "$CAMPAIGN_RABBITMQ_MANAGEMENT_URL" || echo "$CAMPAIGN_RABBITMQ_CLUSTER_MANAGEMENT_URL")"
+            Operations__RabbitMq__User=operations
             Operations__RabbitMq__Password="$CAMPAIGN_OPERATIONS_RABBITMQ_PASSWORD" Operations__RabbitMq__VirtualHost="$CAMPAIGN_RABBITMQ_VHOST"
-            ConnectionStrings__RabbitMq="$CAMPAIGN_OPERATIONS_RABBITMQ")
+            ConnectionStrings__RabbitMq="$(broker_uri operations)")
     else
         local own="ConnectionStrings__$project"
-        settings+=(Database__ApplyMigrations=true "$own=${!own}" ConnectionStrings__RabbitMq="$(broker_uri "$label")")
+        settings+=(Database__ApplyMigrations=true "$own=${!own}" ConnectionStrings__RabbitMq="$(broker_uri "${label%%-*}")")
     fi
     [[ -z ${DOTNET_ROOT:-} ]] || settings+=(DOTNET_ROOT="$DOTNET_ROOT")
+    ((NODES == 1)) || settings+=(Messaging__BrokerNodes="$CAMPAIGN_RABBITMQ_CLUSTER_NODES")
     # Traces, metrics and logs go to the local dashboard (deploy/local/infra starts it), or to a collector of your own.
     settings+=(OTEL_EXPORTER_OTLP_ENDPOINT="${OTEL_EXPORTER_OTLP_ENDPOINT:-$CAMPAIGN_DASHBOARD_OTLP}")
     # shellcheck disable=SC2153  # CAMPAIGN_SMTP_HOST comes from infra.env (campaign_export_infra_env)
-    [[ $label == communications ]] && settings+=(Smtp__Host="$CAMPAIGN_SMTP_HOST" Smtp__Port="$CAMPAIGN_SMTP_PORT")
+    [[ $label == communications* ]] && settings+=(Smtp__Host="$CAMPAIGN_SMTP_HOST" Smtp__Port="$CAMPAIGN_SMTP_PORT")
     # The demo shows a thank-you call going overdue: seconds instead of the 3 days a campaign gives its phone-bankers.
-    ((demo)) && [[ $label == volunteers ]] && settings+=(ThankYouCalls__CallDeadline="00:00:$DEMO_CALL_DEADLINE_SECONDS")
+    ((demo)) && [[ $label == volunteers* ]] && settings+=(ThankYouCalls__CallDeadline="00:00:$DEMO_CALL_DEADLINE_SECONDS")
     # The inner bash records its pid (== the new process group) and runs the service from its output
     # folder, so the content root (appsettings*.json) is the built one.
     # shellcheck disable=SC2016  # expanded by the inner bash
@@ -163,13 +177,22 @@ wait_ready() {
     done
 }
 
+# With CAMPAIGN_INSTANCES=N, each service N times (finance, finance-2, ...: ports + 100 each); they compete on their
+# queues and their outbox. The operators' page is one.
+STARTED=()
 for entry in "${SERVICES[@]}"; do
     read -r label project port <<<"$entry"
-    start_service "$label" "$project" "$port"
+    count=$INSTANCES
+    [[ $label != operations ]] || count=1
+    for ((i = 1; i <= count; i++)); do
+        name="$label$( ((i == 1)) || echo "-$i")"
+        start_service "$name" "$project" $((port + 100 * (i - 1)))
+        STARTED+=("$name $((port + 100 * (i - 1)))")
+    done
 done
-for entry in "${SERVICES[@]}"; do
-    read -r label project port <<<"$entry"
-    wait_ready "$label" "$port" || exit 1
+for entry in "${STARTED[@]}"; do
+    read -r name port <<<"$entry"
+    wait_ready "$name" "$port" || exit 1
 done
 
 cat <<INFO

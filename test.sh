@@ -110,7 +110,7 @@ run_phase() {
 # Most tests run with the assemblies in parallel. Tests marked [Trait("Category", "Faults")] stop or
 # restart the shared servers (deploy/local/infra rabbitmq stop, ...): they run afterwards, one
 # assembly and one test collection at a time, so that no other test sees their outage.
-run_phase main "Category!=Faults" Campaign.sln ${runsettings[@]+-- "${runsettings[@]}"}
+run_phase main "Category!=Faults&Category!=Cluster" Campaign.sln ${runsettings[@]+-- "${runsettings[@]}"}
 run_phase samples "Category!=Faults" samples/Subscriber.Tests/Subscriber.Tests.csproj ${runsettings[@]+-- "${runsettings[@]}"}
 run_phase faults "Category=Faults" Campaign.sln -m:1 -- "${runsettings[@]}" \
     xUnit.ParallelizeTestCollections=false RunConfiguration.DisableParallelization=true

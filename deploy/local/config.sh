@@ -16,6 +16,9 @@ CAMPAIGN_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 : "${CAMPAIGN_RABBITMQ_DIST_PORT:=55674}"
 : "${CAMPAIGN_EPMD_PORT:=55675}"
 : "${CAMPAIGN_SMTP_PORT:=55025}"
+# A local RabbitMQ cluster (deploy/local/infra cluster up): its epmd here, node N on this + 10 N (AMQP), + 1 (AMQPS),
+# + 2 (management), + 3 (Erlang distribution).
+: "${CAMPAIGN_RABBITMQ_CLUSTER_PORT:=55700}"
 # The token issuer sits below the ephemeral port range (32768 and up), where an outgoing connection could hold its port.
 : "${CAMPAIGN_ISSUER_PORT:=5100}"
 : "${CAMPAIGN_DASHBOARD_PORT:=5110}"

@@ -72,7 +72,7 @@ public sealed class BrokerQueues(HttpClient http, IOptions<OperationsOptions> op
         var errorQueue = queue + "_error";
         var factory = MessagingExtensions.CheckConnection(configuration, "operations page redrive")
             ?? throw new InvalidOperationException($"Setting '{AmqpKey}' must be an amqp:// or amqps:// URI.");
-        await using var connection = await factory.CreateConnectionAsync(cancellationToken);
+        await using var connection = await factory.ConnectToAnyNodeAsync(configuration, cancellationToken);
         await using var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
         var waiting = Math.Min(limit, (await channel.QueueDeclarePassiveAsync(errorQueue, cancellationToken)).MessageCount);

@@ -21,7 +21,7 @@ sealed partial class BrokerSettingsCheck(IConfiguration configuration, ILogger<B
         var uri = new Uri(configuration[MessagingExtensions.RabbitMqKey]!); // as given: the error names what was set
         try
         {
-            await using var connection = await factory.CreateConnectionAsync(cancellationToken);
+            await using var connection = await factory.ConnectToAnyNodeAsync(configuration, cancellationToken);
 
             // The broker may accept the handshake and refuse the virtual host just after, closing the connection: a channel
             // round trip makes that visible (an AlreadyClosedException, or the close reason on the connection).

@@ -109,7 +109,7 @@ public sealed partial class ConsumerWatchdog(
             if (_connection is not { IsOpen: true })
             {
                 _connection?.Dispose();
-                _connection = await _broker.CreateConnectionAsync(cancellationToken);
+                _connection = await _broker.ConnectToAnyNodeAsync(configuration, cancellationToken);
             }
             return await CheckQueuesAsync(_connection, cancellationToken);
         }

@@ -14,6 +14,7 @@ public static class MessagingExtensions
 {
     internal const string RabbitMqKey = "ConnectionStrings:RabbitMq";
     internal const string QuorumQueuesKey = "Messaging:QuorumQueues";
+    internal const string BrokerNodesKey = "Messaging:BrokerNodes";
 
     /// <summary>
     /// MassTransit over RabbitMQ (<c>ConnectionStrings:RabbitMq</c>, an amqp:// URI), with the service's outbox and inbox
@@ -61,7 +62,7 @@ public static class MessagingExtensions
                 var configuration = context.GetRequiredService<IConfiguration>();
                 var address = configuration[RabbitMqKey]
                     ?? throw new InvalidOperationException($"Missing required setting '{RabbitMqKey}'.");
-                rabbit.UseBrokerAddress(address, TrustedCa.ValidationCallback(configuration));
+                rabbit.UseBrokerAddress(address, BrokerNodes(configuration), TrustedCa.ValidationCallback(configuration));
 
                 // Queues are named after the service: volunteer-coordinator-donor-secured, communications-donor-secured.
                 // Without the prefix both services' DonorSecuredConsumer shared one queue, "donor-secured", as competing
@@ -142,7 +143,29 @@ public static class MessagingExtensions
         return factory;
     }
 
-    static void UseBrokerAddress(this IRabbitMqBusFactoryConfigurator rabbit, string address, RemoteCertificateValidationCallback? validate)
+    /// <summary>
+    /// <c>Messaging:BrokerNodes</c>: every node of a RabbitMQ cluster as <c>host:port</c>, comma-separated (the URI's user,
+    /// password, virtual host and scheme apply to each). Connections go to any node that answers, so a lost node is
+    /// survived by reconnecting to another. Empty: the URI's one host.
+    /// </summary>
+    static IReadOnlyList<(string Host, int Port)> BrokerNodes(IConfiguration configuration) =>
+        [.. (configuration[BrokerNodesKey] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(node =>
+            node.LastIndexOf(':') is var colon and > 0 && int.TryParse(node[(colon + 1)..], out var port) && port is > 0 and <= 65535
+                ? (node[..colon], port)
+                : throw new InvalidOperationException($"Setting '{BrokerNodesKey}' must list host:port pairs, comma-separated; '{node}' is not one."))];
+
+    /// <summary>A connection for a check, to the URI's node or, with <c>Messaging:BrokerNodes</c>, to the first node that answers.</summary>
+    public static Task<IConnection> ConnectToAnyNodeAsync(this ConnectionFactory factory, IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        var nodes = BrokerNodes(configuration);
+        return nodes.Count == 0
+            ? factory.CreateConnectionAsync(cancellationToken)
+            : factory.CreateConnectionAsync([.. nodes.Select(n => new AmqpTcpEndpoint(n.Host, n.Port, factory.Ssl))], cancellationToken);
+    }
+
+    static void UseBrokerAddress(this IRabbitMqBusFactoryConfigurator rabbit, string address, IReadOnlyList<(string Host, int Port)> nodes,
+        RemoteCertificateValidationCallback? validate)
     {
         if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
             throw new InvalidOperationException($"Setting '{RabbitMqKey}' must be an amqp:// or amqps:// URI.");
@@ -156,6 +179,12 @@ public static class MessagingExtensions
                     host.Username(Uri.UnescapeDataString(credentials[0]));
                 if (credentials.Length > 1)
                     host.Password(Uri.UnescapeDataString(credentials[1]));
+                if (nodes.Count > 0)
+                    host.UseCluster(cluster =>
+                    {
+                        foreach (var (name, port) in nodes)
+                            cluster.Node($"{name}:{port}");
+                    });
                 if (uri.Scheme == "amqps")
                 {
                     host.UseSsl(ssl =>

@@ -135,6 +135,42 @@ public sealed class CampaignSystem : IAsyncDisposable
         IReadOnlyDictionary<Service, IReadOnlyDictionary<string, string>>? perService = null) =>
         new($"{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N")[..6]}", settings, perService);
 
+    readonly List<ServiceProcess> _moreInstances = [];
+
+    /// <summary>Every instance of the three services: the first of each, and those <see cref="AddInstanceAsync"/> started.</summary>
+    public IReadOnlyList<ServiceProcess> AllInstances => [.. Services, .. _moreInstances];
+
+    /// <summary>
+    /// Starts one more instance of <paramref name="service"/>, with the first one's settings on a port of its own, and waits
+    /// until it is ready: the instances compete on the service's queues and on its outbox.
+    /// </summary>
+    public async Task<ServiceProcess> AddInstanceAsync(Service service)
+    {
+        var first = this[service];
+        var instance = new ServiceProcess(service, LogFolder,
+            first.Settings.Where(s => s.Key != "ASPNETCORE_URLS").ToDictionary(s => s.Key, s => s.Value),
+            AllInstances.Count(i => i.Service == service) + 1);
+        _moreInstances.Add(instance);
+        instance.Start();
+        await instance.WaitUntilReadyAsync();
+        return instance;
+    }
+
+    /// <summary>
+    /// Each service's settings for the local RabbitMQ cluster (deploy/local/infra cluster up): its own broker user at the
+    /// cluster's first node, and every node in <c>Messaging__BrokerNodes</c>.
+    /// </summary>
+    public static IReadOnlyDictionary<Service, IReadOnlyDictionary<string, string>> OnTheBrokerCluster()
+    {
+        var nodes = TestInfrastructure.Get("CAMPAIGN_RABBITMQ_CLUSTER_NODES");
+        var first = nodes.Split(',')[0];
+        return ServiceList.WithDatabase.ToDictionary(s => s, IReadOnlyDictionary<string, string> (s) => new Dictionary<string, string>
+        {
+            ["ConnectionStrings__RabbitMq"] = new UriBuilder(TestInfrastructure.BrokerOf(s.ToString())) { Port = int.Parse(first.Split(':')[1], CultureInfo.InvariantCulture) }.Uri.ToString(),
+            ["Messaging__BrokerNodes"] = nodes,
+        });
+    }
+
     /// <summary>The operators' page (services/Operations) over this system's services, once <see cref="StartOperationsPageAsync"/> ran.</summary>
     public ServiceProcess? OperationsPage { get; private set; }
 
@@ -168,7 +204,7 @@ public sealed class CampaignSystem : IAsyncDisposable
         var queues = (await RabbitMq.QueuesAsync())
             .Where(q => !q.IsErrorQueue && prefixes.Any(p => q.Name.StartsWith(p, StringComparison.Ordinal)))
             .Select(q => $"{q.Name} {q.Ready} ready/{q.Unacknowledged} unacked/{q.Consumers} consumers");
-        var processes = Services.Select(s =>
+        var processes = AllInstances.Select(s =>
         {
             var state = s.ProcessId is { } pid ? $"pid {pid}" : $"exited ({s.ExitCode})";
             var problem = s.Tail().Split('\n').LastOrDefault(l => l.Contains(" warn: ", StringComparison.Ordinal)
@@ -182,7 +218,7 @@ public sealed class CampaignSystem : IAsyncDisposable
     {
         if (Eventually.Describe == DescribeAsync)
             Eventually.Describe = null;
-        await Task.WhenAll(Services.Select(s => s.DisposeAsync().AsTask()));
+        await Task.WhenAll(AllInstances.Select(s => s.DisposeAsync().AsTask()));
         if (OperationsPage is not null)
             await OperationsPage.DisposeAsync();
         RabbitMq.Dispose();

@@ -35,8 +35,14 @@ public sealed class RabbitMqManagement : IDisposable
     readonly string _vhost;
 
     public RabbitMqManagement()
+        : this(new Uri(TestInfrastructure.Get("CAMPAIGN_RABBITMQ_MANAGEMENT_URL")))
     {
-        _http = new HttpClient { BaseAddress = new Uri(TestInfrastructure.Get("CAMPAIGN_RABBITMQ_MANAGEMENT_URL")), Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    /// <summary>The management API at <paramref name="managementUrl"/> (a local cluster's: CAMPAIGN_RABBITMQ_CLUSTER_MANAGEMENT_URL).</summary>
+    public RabbitMqManagement(Uri managementUrl)
+    {
+        _http = new HttpClient { BaseAddress = managementUrl, Timeout = TimeSpan.FromSeconds(10) };
         var credentials = $"{TestInfrastructure.Get("CAMPAIGN_RABBITMQ_USER")}:{TestInfrastructure.Get("CAMPAIGN_RABBITMQ_PASSWORD")}";
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
         _vhost = Uri.EscapeDataString(TestInfrastructure.Get("CAMPAIGN_RABBITMQ_VHOST"));

@@ -32,14 +32,15 @@ public sealed class ServiceProcess : IAsyncDisposable
     int _restartsAfterExit;
     StreamWriter? _log;
 
-    public ServiceProcess(Service service, string logFolder, IReadOnlyDictionary<string, string>? settings = null)
+    // instance: which instance of the service this is; from the second on, its log file is <Service>-<instance>.log.
+    public ServiceProcess(Service service, string logFolder, IReadOnlyDictionary<string, string>? settings = null, int instance = 1)
     {
         ArgumentNullException.ThrowIfNull(logFolder);
         Service = service;
         Port = FreePort();
         BaseAddress = new Uri($"http://127.0.0.1:{Port}");
         Directory.CreateDirectory(logFolder);
-        LogFile = Path.Combine(logFolder, $"{service}.log");
+        LogFile = Path.Combine(logFolder, instance == 1 ? $"{service}.log" : $"{service}-{instance}.log");
         Dll = Path.Combine(TestInfrastructure.RepositoryRoot, "services", service.ToString(), "bin", Configuration, "net10.0", $"{service}.dll");
         Settings = DefaultSettings(service, Port);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())

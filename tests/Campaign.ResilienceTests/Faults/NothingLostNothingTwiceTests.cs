@@ -28,11 +28,7 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
     static readonly long SoakEvents =
         long.TryParse(Environment.GetEnvironmentVariable("CAMPAIGN_SOAK_EVENTS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
 
-    static readonly string[] ServiceQueues =
-    [
-        "volunteer-coordinator-donor-secured", "volunteer-coordinator-thank-you-call-state", "communications-donor-secured",
-        "communications-volunteer-signed-up", "communications-thank-you-call-overdue",
-    ];
+    static readonly IReadOnlyList<string> ServiceQueues = Settling.ServiceQueues;
 
     /// <summary>
     /// Nobody completes a thank-you call in this run: with this deadline every secured donor's saga goes overdue during the
@@ -106,7 +102,7 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
         try
         {
             var settleLimit = TimeSpan.FromSeconds(SoakEvents > 0 ? 1200 : 300);
-            await SettleAsync(traffic, management, started, settleLimit);
+            await Settling.WaitAsync(traffic, management, ServiceQueues, started, settleLimit, Note);
             report = await Report.BuildAsync(traffic, started, errorQueuesBefore, await ErrorQueueDepthsAsync(management), management, ServiceQueues);
         }
         finally
@@ -191,33 +187,6 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
             await AllReadyAsync(system);
         });
         await PaceAsync(TimeSpan.FromSeconds(2));
-    }
-
-    /// <summary>Waits for every committed event's effects, the outboxes and the queues to drain (or the limit, then reports).</summary>
-    async Task SettleAsync(Traffic traffic, RabbitMqManagement management, DateTime started, TimeSpan limit)
-    {
-        var watch = Stopwatch.StartNew();
-        string last = "";
-        while (watch.Elapsed < limit)
-        {
-            var state = await SystemState.ReadAsync(traffic.Domain);
-            var missing = Report.MissingEffects(state).Count;
-            long pending = 0;
-            foreach (var service in ServiceList.WithDatabase)
-                pending += (await SystemState.OutboxAsync(service, started)).Pending;
-            var queued = 0L;
-            foreach (var queue in ServiceQueues)
-                queued += (await management.QueueAsync(queue))?.Messages ?? 0;
-            var unsent = state.Messages.Values.Sum(m => m.Count - m.Sent);
-            last = $"{missing} effects missing, {unsent} mails unsent, {pending} outbox messages pending, {queued} messages queued";
-            if (missing == 0 && pending == 0 && queued == 0 && unsent == 0)
-            {
-                Note($"settled in {watch.Elapsed.TotalSeconds:0.0} s");
-                return;
-            }
-            await Task.Delay(1000);
-        }
-        Note($"not settled within {limit.TotalSeconds:0} s: {last}");
     }
 
     /// <summary>
