@@ -39,14 +39,14 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
         var single = await RunAsync("1 instance of each service, 1 broker node, no faults", onCluster: false, faults: null);
 
         Run clustered;
-        await InfraAsync("cluster", "up");
+        await FaultRun.InfraAsync(Note, "cluster", "up");
         try
         {
             clustered = await RunAsync("2 instances of each service, 3 broker nodes, faults", onCluster: true, faults: ClusterFaultsAsync);
         }
         finally
         {
-            await InfraAsync("cluster", "down");
+            await FaultRun.InfraAsync(Note, "cluster", "down");
         }
 
         foreach (var run in new[] { single, clustered })
@@ -83,10 +83,10 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
             }
             foreach (var instance in system.AllInstances)
                 instance.RestartWhenItExits = true; // as a supervisor would, when a consumer watchdog stops its service
-            var errorQueuesBefore = await ErrorQueueDepthsAsync(management);
-            using var finance = Client(system.Finance);
-            using var volunteers = Client(system.Volunteers);
-            using var communications = Client(system.Communications);
+            var errorQueuesBefore = await FaultRun.ErrorQueueDepthsAsync(management);
+            using var finance = FaultRun.Client(system.Finance);
+            using var volunteers = FaultRun.Client(system.Volunteers);
+            using var communications = FaultRun.Client(system.Communications);
             var traffic = new Traffic(system.RunId[^6..], finance, volunteers, communications);
 
             using var stop = new CancellationTokenSource();
@@ -105,7 +105,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
             Note($"traffic stopped: {traffic.Describe()}");
 
             var settled = await Settling.WaitAsync(traffic, management, Settling.ServiceQueues, started, TimeSpan.FromSeconds(300), Note);
-            var report = await Report.BuildAsync(traffic, started, errorQueuesBefore, await ErrorQueueDepthsAsync(management), management,
+            var report = await Report.BuildAsync(traffic, started, errorQueuesBefore, await FaultRun.ErrorQueueDepthsAsync(management), management,
                 Settling.ServiceQueues);
             Note(report.Summary(_clock.Elapsed));
             return new Run(name, report, traffic.EventsCommitted, trafficTime, settled);
@@ -118,19 +118,19 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
 
     async Task ClusterFaultsAsync(CampaignSystem system, Traffic traffic)
     {
-        await PaceAsync(TimeSpan.FromSeconds(4));
+        await FaultRun.PaceAsync(TimeSpan.FromSeconds(4));
         foreach (var node in new[] { 1, 2 })
         {
             await StepAsync($"broker node {node} SIGKILLed, started again", async () =>
             {
-                await InfraAsync("cluster", "kill", node.ToString(CultureInfo.InvariantCulture));
-                await PaceAsync(TimeSpan.FromSeconds(4)); // the queues' leaders move to the other nodes meanwhile
+                await FaultRun.InfraAsync(Note, "cluster", "kill", node.ToString(CultureInfo.InvariantCulture));
+                await FaultRun.PaceAsync(TimeSpan.FromSeconds(4)); // the queues' leaders move to the other nodes meanwhile
                 var restart = Stopwatch.StartNew();
-                await InfraAsync("cluster", "start", node.ToString(CultureInfo.InvariantCulture));
+                await FaultRun.InfraAsync(Note, "cluster", "start", node.ToString(CultureInfo.InvariantCulture));
                 Note($"    node {node} back in {restart.Elapsed.TotalSeconds:0.0} s");
-                await AllReadyAsync(system);
+                await FaultRun.AllReadyAsync(system);
             });
-            await PaceAsync(TimeSpan.FromSeconds(3));
+            await FaultRun.PaceAsync(TimeSpan.FromSeconds(3));
         }
 
         await StepAsync("one instance of each service SIGKILLed right after a burst, started again", async () =>
@@ -139,52 +139,18 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
             var second = system.AllInstances.Skip(system.Services.Count).ToList();
             foreach (var instance in second)
                 instance.Kill();
-            await PaceAsync(TimeSpan.FromSeconds(3)); // the other instances carry on alone
+            await FaultRun.PaceAsync(TimeSpan.FromSeconds(3)); // the other instances carry on alone
             await Task.WhenAll(second.Select(i => i.StartAsync()));
         });
-        await PaceAsync(TimeSpan.FromSeconds(3));
+        await FaultRun.PaceAsync(TimeSpan.FromSeconds(3));
 
         await StepAsync("PostgreSQL restarted", async () =>
         {
-            await InfraAsync("postgres", "restart");
-            await AllReadyAsync(system);
+            await FaultRun.InfraAsync(Note, "postgres", "restart");
+            await FaultRun.AllReadyAsync(system);
         });
-        await PaceAsync(TimeSpan.FromSeconds(3));
+        await FaultRun.PaceAsync(TimeSpan.FromSeconds(3));
     }
-
-    /// <summary>The infra script, again when it fails: on a loaded machine rabbitmqctl itself sometimes crashes while the node is fine.</summary>
-    async Task InfraAsync(params string[] args)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await Infra.RunAsync(args);
-                return;
-            }
-            catch (Exception exception) when (attempt < 3 && exception is InvalidOperationException or TimeoutException)
-            {
-                Note($"    infra {string.Join(' ', args)} failed (attempt {attempt}), again: {exception.Message.Split('\n')[0]}");
-                await Task.Delay(TimeSpan.FromSeconds(2));
-            }
-        }
-    }
-
-    static async Task<Dictionary<string, long>> ErrorQueueDepthsAsync(RabbitMqManagement management) =>
-        (await management.ErrorQueuesAsync()).ToDictionary(q => q.Name, q => q.Messages);
-
-    static async Task AllReadyAsync(CampaignSystem system) =>
-        await Task.WhenAll(system.AllInstances.Select(s => s.WaitUntilReadyAsync(TimeSpan.FromSeconds(120))));
-
-    static HttpClient Client(ServiceProcess service) =>
-        new(new TestTokens.Handler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(10), ConnectTimeout = TimeSpan.FromSeconds(3) }))
-        {
-            BaseAddress = service.BaseAddress,
-            Timeout = TimeSpan.FromSeconds(15),
-        };
-
-    /// <summary>Lets the traffic run for a while between faults (pacing, not a wait for a condition).</summary>
-    static Task PaceAsync(TimeSpan time) => Task.Delay(time);
 
     async Task StepAsync(string name, Func<Task> fault)
     {

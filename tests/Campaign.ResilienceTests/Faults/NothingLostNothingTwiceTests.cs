@@ -58,11 +58,11 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
         });
         foreach (var service in system.Services)
             service.RestartWhenItExits = true; // as compose's restart policy does, when a service's consumer watchdog stops it
-        var errorQueuesBefore = await ErrorQueueDepthsAsync(management);
+        var errorQueuesBefore = await FaultRun.ErrorQueueDepthsAsync(management);
         var token = system.RunId[^6..];
-        using var finance = Client(system.Finance);
-        using var volunteers = Client(system.Volunteers);
-        using var communications = Client(system.Communications);
+        using var finance = FaultRun.Client(system.Finance);
+        using var volunteers = FaultRun.Client(system.Volunteers);
+        using var communications = FaultRun.Client(system.Communications);
         var traffic = new Traffic(token, finance, volunteers, communications);
         otlp.Watch([traffic.Domain, traffic.NameMarker]);
         Note($"run {system.RunId}: services up; logs in {system.LogFolder}; traffic domain {traffic.Domain}"
@@ -74,7 +74,7 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
         Exception? faultFailure = null;
         try
         {
-            await PaceAsync(TimeSpan.FromSeconds(4));
+            await FaultRun.PaceAsync(TimeSpan.FromSeconds(4));
             var cycle = 0;
             do
             {
@@ -103,7 +103,7 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
         {
             var settleLimit = TimeSpan.FromSeconds(SoakEvents > 0 ? 1200 : 300);
             await Settling.WaitAsync(traffic, management, ServiceQueues, started, settleLimit, Note);
-            report = await Report.BuildAsync(traffic, started, errorQueuesBefore, await ErrorQueueDepthsAsync(management), management, ServiceQueues);
+            report = await Report.BuildAsync(traffic, started, errorQueuesBefore, await FaultRun.ErrorQueueDepthsAsync(management), management, ServiceQueues);
         }
         finally
         {
@@ -126,12 +126,12 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
     {
         await StepAsync($"[{cycle}] RabbitMQ stopped (graceful) and started again", async () =>
         {
-            await InfraAsync("rabbitmq", "stop");
-            await PaceAsync(TimeSpan.FromSeconds(3)); // commits pile up in the outboxes meanwhile
-            await InfraAsync("rabbitmq", "start");
-            await AllReadyAsync(system);
+            await FaultRun.InfraAsync(Note, "rabbitmq", "stop");
+            await FaultRun.PaceAsync(TimeSpan.FromSeconds(3)); // commits pile up in the outboxes meanwhile
+            await FaultRun.InfraAsync(Note, "rabbitmq", "start");
+            await FaultRun.AllReadyAsync(system);
         });
-        await PaceAsync(TimeSpan.FromSeconds(2));
+        await FaultRun.PaceAsync(TimeSpan.FromSeconds(2));
 
         await StepAsync($"[{cycle}] CampaignFinance SIGKILLed right after a burst of commits (between commit and the relay's delete)", async () =>
         {
@@ -139,7 +139,7 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
             system.Finance.Kill();
             await system.Finance.StartAsync();
         });
-        await PaceAsync(TimeSpan.FromSeconds(2));
+        await FaultRun.PaceAsync(TimeSpan.FromSeconds(2));
 
         await StepAsync($"[{cycle}] every AMQP connection cut while messages are in flight", async () =>
         {
@@ -148,9 +148,9 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
             var closed = await broker.CloseConnectionsAsync("resilience test: connection cut");
             await burst;
             Note($"    {closed} connections closed");
-            await AllReadyAsync(system);
+            await FaultRun.AllReadyAsync(system);
         });
-        await PaceAsync(TimeSpan.FromSeconds(2));
+        await FaultRun.PaceAsync(TimeSpan.FromSeconds(2));
 
         await StepAsync($"[{cycle}] Communications SIGKILLed while consuming", async () =>
         {
@@ -162,7 +162,7 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
             await burst;
             await system.Communications.StartAsync();
         });
-        await PaceAsync(TimeSpan.FromSeconds(2));
+        await FaultRun.PaceAsync(TimeSpan.FromSeconds(2));
 
         await StepAsync($"[{cycle}] VolunteerCoordinator SIGKILLed right after a burst of sign-ups, while consuming", async () =>
         {
@@ -170,65 +170,28 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
             system.Volunteers.Kill();
             await system.Volunteers.StartAsync();
         });
-        await PaceAsync(TimeSpan.FromSeconds(2));
+        await FaultRun.PaceAsync(TimeSpan.FromSeconds(2));
 
         await StepAsync($"[{cycle}] RabbitMQ crashed (SIGKILL) and started again", async () =>
         {
-            await InfraAsync("rabbitmq", "kill");
-            await PaceAsync(TimeSpan.FromSeconds(2));
-            await InfraAsync("rabbitmq", "start");
-            await AllReadyAsync(system);
+            await FaultRun.InfraAsync(Note, "rabbitmq", "kill");
+            await FaultRun.PaceAsync(TimeSpan.FromSeconds(2));
+            await FaultRun.InfraAsync(Note, "rabbitmq", "start");
+            await FaultRun.AllReadyAsync(system);
         });
-        await PaceAsync(TimeSpan.FromSeconds(2));
+        await FaultRun.PaceAsync(TimeSpan.FromSeconds(2));
 
         await StepAsync($"[{cycle}] PostgreSQL restarted", async () =>
         {
-            await InfraAsync("postgres", "restart");
-            await AllReadyAsync(system);
+            await FaultRun.InfraAsync(Note, "postgres", "restart");
+            await FaultRun.AllReadyAsync(system);
         });
-        await PaceAsync(TimeSpan.FromSeconds(2));
-    }
-
-    /// <summary>
-    /// The infra script, again when it fails (its commands are idempotent): on a loaded machine rabbitmqctl itself sometimes
-    /// crashes while the node is fine.
-    /// </summary>
-    async Task InfraAsync(params string[] args)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await Infra.RunAsync(args);
-                return;
-            }
-            catch (Exception exception) when (attempt < 3 && exception is InvalidOperationException or TimeoutException)
-            {
-                Note($"    infra {string.Join(' ', args)} failed (attempt {attempt}), again: {exception.Message.Split('\n')[0]}");
-                await Task.Delay(TimeSpan.FromSeconds(2));
-            }
-        }
+        await FaultRun.PaceAsync(TimeSpan.FromSeconds(2));
     }
 
     static async Task<long> QueuedMailAsync(string domain) =>
         await SystemDatabases.ScalarAsync<long>(Service.Communications,
             """SELECT count(*) FROM "OutboundMessages" WHERE "NormalizedRecipient" LIKE $1""", "%@" + domain.ToUpperInvariant());
-
-    static async Task<Dictionary<string, long>> ErrorQueueDepthsAsync(RabbitMqManagement management) =>
-        (await management.ErrorQueuesAsync()).ToDictionary(q => q.Name, q => q.Messages);
-
-    static async Task AllReadyAsync(CampaignSystem system) =>
-        await Task.WhenAll(system.Services.Select(s => s.WaitUntilReadyAsync(TimeSpan.FromSeconds(120))));
-
-    static HttpClient Client(ServiceProcess service) =>
-        new(new TestTokens.Handler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(10), ConnectTimeout = TimeSpan.FromSeconds(3) }))
-        {
-            BaseAddress = service.BaseAddress,
-            Timeout = TimeSpan.FromSeconds(15),
-        };
-
-    /// <summary>Lets the traffic run for a while between faults (pacing, not a wait for a condition).</summary>
-    static Task PaceAsync(TimeSpan time) => Task.Delay(time);
 
     async Task StepAsync(string name, Func<Task> fault)
     {

@@ -1,0 +1,57 @@
+using Campaign.SystemTesting;
+using Campaign.Testing;
+
+namespace Campaign.ResilienceTests.Faults;
+
+/// <summary>What the fault runs share: the infra script with retries, readiness of every instance, clients, pacing.</summary>
+public static class FaultRun
+{
+    /// <summary>
+    /// The infra script, again when it fails (its commands are idempotent): on a loaded machine rabbitmqctl itself sometimes
+    /// crashes while the node is fine.
+    /// </summary>
+    public static async Task InfraAsync(Action<string> note, params string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(note);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await Infra.RunAsync(args);
+                return;
+            }
+            catch (Exception exception) when (attempt < 3 && exception is InvalidOperationException or TimeoutException)
+            {
+                note($"    infra {string.Join(' ', args)} failed (attempt {attempt}), again: {exception.Message.Split('\n')[0]}");
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        }
+    }
+
+    public static async Task<Dictionary<string, long>> ErrorQueueDepthsAsync(RabbitMqManagement management)
+    {
+        ArgumentNullException.ThrowIfNull(management);
+        return (await management.ErrorQueuesAsync()).ToDictionary(q => q.Name, q => q.Messages);
+    }
+
+    /// <summary>Every instance of every service ready again (generous: CI's machine may be busy).</summary>
+    public static async Task AllReadyAsync(CampaignSystem system)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        await Task.WhenAll(system.AllInstances.Select(s => s.WaitUntilReadyAsync(TimeSpan.FromSeconds(120))));
+    }
+
+    /// <summary>A client for the traffic: short timeouts, so a request to a service that is down fails fast and is counted.</summary>
+    public static HttpClient Client(ServiceProcess service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        return new(new TestTokens.Handler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(10), ConnectTimeout = TimeSpan.FromSeconds(3) }))
+        {
+            BaseAddress = service.BaseAddress,
+            Timeout = TimeSpan.FromSeconds(15),
+        };
+    }
+
+    /// <summary>Lets the traffic run for a while between faults (pacing, not a wait for a condition).</summary>
+    public static Task PaceAsync(TimeSpan time) => Task.Delay(time);
+}
