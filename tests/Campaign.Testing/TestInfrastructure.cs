@@ -37,10 +37,12 @@ public static class TestInfrastructure
             $"'{key}' is not set. Start the private servers first: deploy/local/infra up (./test.sh does it).");
     }
 
-    static Dictionary<string, string> ReadInfraFile()
+    /// <summary>The settings file as <c>infra</c> wrote it last (CAMPAIGN_LOCAL_DIR/infra.env), read now.</summary>
+    public static Dictionary<string, string> ReadInfraFile()
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var path = Path.Combine(RepositoryRoot, ".local", "infra.env");
+        var local = Environment.GetEnvironmentVariable("CAMPAIGN_LOCAL_DIR");
+        var path = Path.Combine(string.IsNullOrEmpty(local) ? Path.Combine(RepositoryRoot, ".local") : local, "infra.env");
         if (!File.Exists(path))
             return values;
         foreach (var line in File.ReadAllLines(path))

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Campaign.SystemTesting;
 using Campaign.Testing;
 
@@ -6,6 +7,23 @@ namespace Campaign.ResilienceTests.Faults;
 /// <summary>What the fault runs share: the infra script with retries, readiness of every instance, clients, pacing.</summary>
 public static class FaultRun
 {
+    /// <summary>
+    /// <c>CAMPAIGN_SOAK_EVENTS</c>: 0 (unset) for a test's one fault cycle; N to repeat the cycle until N events are
+    /// committed, a soak (docs/reliability.md).
+    /// </summary>
+    public static long SoakEvents { get; } =
+        long.TryParse(Environment.GetEnvironmentVariable("CAMPAIGN_SOAK_EVENTS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    /// <summary>xunit shows a test's output only when it ends: a soak runs for an hour, so its progress goes to a file too.</summary>
+    public static void SoakProgress(string fileName, string line)
+    {
+        if (SoakEvents == 0)
+            return;
+        var folder = Path.Combine(TestInfrastructure.RepositoryRoot, ".local", "logs");
+        Directory.CreateDirectory(folder);
+        File.AppendAllText(Path.Combine(folder, fileName), $"{DateTime.UtcNow:HH:mm:ss} {line}\n");
+    }
+
     /// <summary>
     /// The infra script, again when it fails (its commands are idempotent): on a loaded machine rabbitmqctl itself sometimes
     /// crashes while the node is fine.

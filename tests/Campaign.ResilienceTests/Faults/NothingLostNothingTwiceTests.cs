@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 using Campaign.ResilienceTests.Support;
 using Campaign.SystemTesting;
@@ -25,8 +24,7 @@ namespace Campaign.ResilienceTests.Faults;
 [Trait("Category", "Faults")]
 public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
 {
-    static readonly long SoakEvents =
-        long.TryParse(Environment.GetEnvironmentVariable("CAMPAIGN_SOAK_EVENTS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+    static readonly long SoakEvents = FaultRun.SoakEvents;
 
     static readonly IReadOnlyList<string> ServiceQueues = Settling.ServiceQueues;
 
@@ -206,13 +204,9 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
         lock (_log)
         {
             _log.AppendLine(line);
-            // xunit shows the output only when the test ends: a soak runs for an hour, so its progress goes to a file too.
-            if (SoakEvents > 0)
-                File.AppendAllText(ProgressFile, $"{DateTime.UtcNow:HH:mm:ss} {line}\n");
+            FaultRun.SoakProgress("resilience-soak-progress.txt", line);
         }
     }
-
-    static string ProgressFile => Path.Combine(TestInfrastructure.RepositoryRoot, ".local", "logs", "resilience-soak-progress.txt");
 
     async Task WriteSummaryAsync(string runId)
     {
