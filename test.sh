@@ -109,7 +109,8 @@ run_phase() {
 
 # Most tests run with the assemblies in parallel. Tests marked [Trait("Category", "Faults")] stop or
 # restart the shared servers (deploy/local/infra rabbitmq stop, ...): they run afterwards, one
-# assembly and one test collection at a time, so that no other test sees their outage.
+# assembly and one test collection at a time, so that no other test sees their outage. (The cluster failover test, also
+# marked "Cluster", starts a three-node RabbitMQ cluster of its own beside them and restarts PostgreSQL.)
 run_phase main "Category!=Faults&Category!=Cluster" Campaign.sln ${runsettings[@]+-- "${runsettings[@]}"}
 run_phase samples "Category!=Faults" samples/Subscriber.Tests/Subscriber.Tests.csproj ${runsettings[@]+-- "${runsettings[@]}"}
 run_phase faults "Category=Faults" Campaign.sln -m:1 -- "${runsettings[@]}" \
