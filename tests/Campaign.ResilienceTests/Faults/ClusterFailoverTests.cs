@@ -174,7 +174,8 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
             foreach (var instance in killed)
                 instance.Kill();
             await FaultRun.PaceAsync(TimeSpan.FromSeconds(3)); // the other instances carry on alone
-            await Task.WhenAll(killed.Select(i => i.StartAsync()));
+            // Generous: three processes starting at once share the machine's cores with the traffic (up to 117 s in the soak).
+            await Task.WhenAll(killed.Select(i => i.StartAsync(TimeSpan.FromSeconds(300))));
         });
         await FaultRun.PaceAsync(TimeSpan.FromSeconds(3));
 
