@@ -101,26 +101,9 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
             try
             {
                 if (faults is null)
-                {
                     await FaultRun.PaceAsync(Steady);
-                }
                 else
-                {
-                    var cycle = 0;
-                    do
-                    {
-                        await faults(system, traffic, ++cycle);
-                        Note($"after cycle {cycle}: {traffic.Describe()}");
-                    }
-                    while (SoakEvents > 0 && traffic.EventsCommitted < SoakEvents);
-                }
-            }
-            catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
-            {
-                // What was committed before still has to be accounted for: the verdict runs, and reports this with it.
-                faultFailure = exception;
-                Note($"fault injection failed: {exception.Message.Split('\n')[0]}");
-                await Task.WhenAll(system.AllInstances.Where(s => !s.IsRunning).Select(s => s.StartAsync()));
+                    faultFailure = await FaultRun.CyclesAsync(cycle => faults(system, traffic, cycle), traffic, system, Note);
             }
             finally
             {

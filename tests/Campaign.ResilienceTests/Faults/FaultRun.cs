@@ -14,6 +14,36 @@ public static class FaultRun
     public static long SoakEvents { get; } =
         long.TryParse(Environment.GetEnvironmentVariable("CAMPAIGN_SOAK_EVENTS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
 
+    /// <summary>
+    /// Runs the fault cycle once, or until <see cref="SoakEvents"/> events are committed, noting the traffic after each. A
+    /// fault that could not be injected or recovered from is returned, not thrown: what was committed until then still has
+    /// to be accounted for, so the verdict runs and reports it (the instances it left stopped are started again first).
+    /// </summary>
+    public static async Task<Exception?> CyclesAsync(Func<int, Task> cycle, Traffic traffic, CampaignSystem system, Action<string> note)
+    {
+        ArgumentNullException.ThrowIfNull(cycle);
+        ArgumentNullException.ThrowIfNull(traffic);
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(note);
+        try
+        {
+            var number = 0;
+            do
+            {
+                await cycle(++number);
+                note($"after cycle {number}: {traffic.Describe()}");
+            }
+            while (SoakEvents > 0 && traffic.EventsCommitted < SoakEvents);
+            return null;
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
+        {
+            note($"fault injection failed: {exception.Message.Split('\n')[0]}");
+            await Task.WhenAll(system.AllInstances.Where(s => !s.IsRunning).Select(s => s.StartAsync()));
+            return exception;
+        }
+    }
+
     /// <summary>xunit shows a test's output only when it ends: a soak runs for an hour, so its progress goes to a file too.</summary>
     public static void SoakProgress(string fileName, string line)
     {

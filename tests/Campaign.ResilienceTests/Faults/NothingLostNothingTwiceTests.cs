@@ -69,26 +69,11 @@ public sealed class NothingLostNothingTwiceTests(ITestOutputHelper output)
         using var stop = new CancellationTokenSource();
         var flowing = traffic.RunAsync(SoakEvents > 0 ? 8 : 4, stop.Token);
         Report report;
-        Exception? faultFailure = null;
+        Exception? faultFailure;
         try
         {
             await FaultRun.PaceAsync(TimeSpan.FromSeconds(4));
-            var cycle = 0;
-            do
-            {
-                cycle++;
-                await FaultCycleAsync(system, traffic, broker, management, cycle);
-                Note($"after cycle {cycle}: {traffic.Describe()}");
-            }
-            while (SoakEvents > 0 && traffic.EventsCommitted < SoakEvents);
-        }
-        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
-        {
-            // A fault that could not be injected or recovered from still leaves committed events to account for: the
-            // verdict below runs on whatever the run committed, and the failure is reported with it.
-            faultFailure = exception;
-            Note($"fault injection failed: {exception.Message.Split('\n')[0]}");
-            await Task.WhenAll(system.Services.Where(s => !s.IsRunning).Select(s => s.StartAsync()));
+            faultFailure = await FaultRun.CyclesAsync(cycle => FaultCycleAsync(system, traffic, broker, management, cycle), traffic, system, Note);
         }
         finally
         {
